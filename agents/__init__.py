@@ -1,0 +1,1 @@
+"""Faust agents that turn login and interaction events into per-user last-seen state."""

@@ -1,0 +1,210 @@
+"""The Faust application: topics, the user table, the activity agents and the flush timer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable, Mapping
+
+import faust
+from faust.sensors.prometheus import setup_prometheus_sensors
+from faust.types import TP, EventT
+from prometheus_client import CollectorRegistry
+
+from agents.processor import INTERACTIONS, LOGINS, ActivityProcessor, DayCalendar
+from agents.windows import ActivityIndex
+from pipeline.events import EventDecoder, Rejection
+from pipeline.kafka import faust_broker_url, faust_credentials
+from pipeline.settings import Settings
+from sinks.prometheus import ActivityCollector, PipelineMetrics
+from sinks.warehouse import Warehouse
+
+logger = logging.getLogger(__name__)
+
+USERS_TABLE = "users"
+
+
+class ActivityWorker:
+    """One Faust app with its agents, table, metrics and warehouse sink.
+
+    Guarantees: the user table changes once per accepted event and its offsets make redelivered
+    events no-ops, so a restart recovers the table without loss or double counting. The warehouse
+    is flushed every ``flush_interval_seconds``, before a partition is revoked and at shutdown;
+    after a hard kill, the next owner of a partition flushes the users changed since its last flush.
+    """
+
+    def __init__(self, settings: Settings, broker: str, registry: CollectorRegistry | None = None) -> None:
+        self.settings = settings
+        self.registry = registry if registry is not None else CollectorRegistry()
+        self.metrics = PipelineMetrics(self.registry)
+        self.index = ActivityIndex()
+        self.warehouse = Warehouse(settings.data_dir, settings.reporting_timezone)
+        self.processor = ActivityProcessor(
+            EventDecoder(settings.source_zone, settings.future_tolerance_seconds),
+            DayCalendar(settings.reporting_zone),
+            self.metrics,
+            self.index,
+            (settings.logins_topic, settings.interactions_topic),
+            replay_clock=settings.clock == "replay",
+        )
+        self._flush_lock = asyncio.Lock()
+        self.app = self._create_app(broker)
+        self._define_streams()
+        setup_prometheus_sensors(self.app, pattern="/metrics", registry=self.registry, name_prefix="faust")
+        self.registry.register(ActivityCollector(self.index, self.processor.clock, self.consumer_lag))
+
+    # 1. The app, its topics and its table.
+    def _create_app(self, broker: str) -> faust.App:
+        settings = self.settings
+        settings.state_dir.mkdir(parents=True, exist_ok=True)
+        return faust.App(
+            settings.app_id,
+            broker=faust_broker_url(broker),
+            broker_credentials=faust_credentials(settings),
+            store="rocksdb://" if settings.store == "rocksdb" else "memory://",
+            datadir=str(settings.state_dir.resolve()),
+            web_host=settings.web_host,
+            web_bind=settings.web_host,
+            web_port=settings.web_port,
+            topic_partitions=settings.topic_partitions,
+            topic_replication_factor=settings.topic_replication_factor,
+            key_serializer="raw",
+            value_serializer="raw",
+            consumer_auto_offset_reset="earliest",
+            table_standby_replicas=0,
+            autodiscover=False,
+        )
+
+    def _define_streams(self) -> None:
+        settings, app = self.settings, self.app
+        self.logins_topic = app.topic(settings.logins_topic, key_type=bytes, value_type=bytes)
+        self.interactions_topic = app.topic(settings.interactions_topic, key_type=bytes, value_type=bytes)
+        self.deadletter_topic = app.topic(settings.deadletter_topic, key_type=bytes, value_type=bytes)
+        self.table = app.Table(
+            USERS_TABLE,
+            key_type=bytes,
+            value_type=bytes,
+            partitions=settings.topic_partitions,
+        )
+        self.table.on_recover(self._on_table_recovered)
+        app.on_partitions_revoked.connect(self._on_partitions_revoked)
+        app.on_before_shutdown.connect(self._on_before_shutdown)
+
+        # 2. The agents: one per source topic, both writing the same co-partitioned table.
+        async def process_logins(stream: faust.StreamT) -> None:
+            async for event in stream.events():
+                await self._handle(LOGINS, event)
+
+        async def process_interactions(stream: faust.StreamT) -> None:
+            async for event in stream.events():
+                await self._handle(INTERACTIONS, event)
+
+        app.agent(self.logins_topic, name="logins")(process_logins)
+        app.agent(self.interactions_topic, name="interactions")(process_interactions)
+        app.timer(settings.flush_interval_seconds, on_leader=False)(self.flush)
+
+    async def _handle(self, topic_index: int, event: EventT) -> None:
+        message = event.message
+        outcome = self.processor.process(
+            topic_index, message.key, message.value, message.partition, message.offset, self.table
+        )
+        if isinstance(outcome, Rejection):
+            await self._send_to_deadletter(event, outcome)
+
+    async def _send_to_deadletter(self, event: EventT, rejection: Rejection) -> None:
+        message = event.message
+        headers = [
+            ("reason", rejection.reason.value.encode()),
+            ("detail", rejection.detail.encode("utf-8", "replace")),
+            ("source_topic", message.topic.encode()),
+            ("source_partition", str(message.partition).encode()),
+            ("source_offset", str(message.offset).encode()),
+        ]
+        await self.deadletter_topic.send(key=message.key, value=message.value or b"", headers=headers)
+        logger.debug(
+            "rejected %s[%d]@%d: %s (%s)",
+            message.topic,
+            message.partition,
+            message.offset,
+            rejection.reason.value,
+            rejection.detail,
+        )
+
+    # 3. Partition ownership: rebuild after recovery, drop at revocation.
+    async def _on_table_recovered(self) -> None:
+        actives = {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic == self.settings.logins_topic}
+        owned = self.processor.owned_partitions
+        for partition in sorted(owned - actives):
+            self.processor.revoke_partition(partition)
+        for partition in sorted(actives - owned):
+            started = time.monotonic()
+            users = self.processor.assign_partition(
+                partition, self._stored_items(partition), self.warehouse.flushed_offsets(partition)
+            )
+            logger.info(
+                "partition %d assigned: %d users indexed in %.2f s",
+                partition,
+                users,
+                time.monotonic() - started,
+            )
+
+    def _stored_items(self, partition: int) -> Iterable[tuple[bytes, bytes]]:
+        store = self.table.data
+        if self.settings.store == "rocksdb":
+            return store._db_for_partition(partition).items()  # type: ignore[attr-defined]
+        key_partition: Mapping[bytes, int] = store._key_partition  # type: ignore[attr-defined]
+        return [(key, value) for key, value in store.data.items() if key_partition.get(key) == partition]  # type: ignore[attr-defined]
+
+    async def _on_partitions_revoked(self, sender: faust.App, revoked: set[TP], **_: object) -> None:
+        partitions = {tp.partition for tp in revoked if tp.topic == self.settings.logins_topic}
+        partitions &= self.processor.owned_partitions
+        if not partitions:
+            return
+        await self.flush(partitions)
+        for partition in sorted(partitions):
+            self.processor.revoke_partition(partition)
+            logger.info("partition %d revoked", partition)
+
+    async def _on_before_shutdown(self, sender: faust.App, **_: object) -> None:
+        await self.flush()
+        logger.info("final warehouse flush done")
+
+    # 4. Flushing to the warehouse, in a thread so the event loop keeps consuming.
+    async def flush(self, partitions: Iterable[int] | None = None) -> None:
+        async with self._flush_lock:
+            for batch in self.processor.take_flush_batches(partitions):
+                started = time.monotonic()
+                try:
+                    written = await asyncio.to_thread(self.warehouse.write, batch)
+                except OSError as exc:
+                    self.processor.flush_failed(batch)
+                    self.metrics.flush_failures.inc()
+                    logger.error(
+                        "flush of partition %d failed, will retry at the next interval: %s", batch.partition, exc
+                    )
+                    continue
+                self.processor.flush_succeeded(batch)
+                self.metrics.flush_duration.observe(time.monotonic() - started)
+                self.metrics.last_flush_success.set_to_current_time()
+                for table, rows in written.items():
+                    self.metrics.flushed_rows.labels(table).inc(rows)
+                logger.debug("partition %d flushed: %s", batch.partition, written)
+
+    def consumer_lag(self) -> dict[str, int]:
+        lag: dict[str, int] = {}
+        consumer = getattr(self.app, "_consumer", None)
+        if consumer is None:
+            return lag
+        for topic_index, topic in ((LOGINS, self.settings.logins_topic), (INTERACTIONS, self.settings.interactions_topic)):
+            total = 0
+            for partition in self.processor.owned_partitions:
+                try:
+                    highwater = consumer.highwater(TP(topic, partition))
+                except Exception:  # the consumer may not have fetched this partition yet
+                    continue
+                if highwater is None:
+                    continue
+                total += max(0, highwater - self.processor.processed_offset(partition, topic_index) - 1)
+            lag[topic] = total
+        return lag

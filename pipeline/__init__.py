@@ -1,0 +1,1 @@
+"""Socialítica: streaming engagement analytics for enterprise social networks."""

@@ -1,0 +1,163 @@
+"""The `ingest` command: send event files to Kafka with a progress bar and a final count."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from pipeline.cli.broker import running_broker
+from pipeline.cli.options import common_options, load_settings
+from pipeline.errors import SocialiticaError
+from pipeline.events import EventDecoder
+from pipeline.ingest.canonical import read_canonical
+from pipeline.ingest.csvmap import CsvMapping, count_rows, read_csv_events
+from pipeline.ingest.items import IngestItem, TopicKind
+from pipeline.ingest.producer import EventProducer, IngestSummary
+from pipeline.settings import Settings
+from pipeline.topics import ensure_topics
+
+
+def _conditions(values: tuple[str, ...], option: str) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for value in values:
+        column, separator, expected = value.partition("=")
+        if not separator or not column:
+            raise click.BadParameter(f"{value!r} is not COLUMN=VALUE", param_hint=option)
+        pairs.append((column, expected))
+    return tuple(pairs)
+
+
+def _is_csv(path: Path) -> bool:
+    return path.name.lower().endswith((".csv", ".csv.gz"))
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--topic", type=click.Choice(["logins", "interactions"]), required=True, help="Event topic to fill.")
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["auto", "canonical", "csv"]),
+    default="auto",
+    help="Input format; auto: csv for .csv/.csv.gz files, canonical JSON lines otherwise.",
+)
+@click.option("--user-column", help="CSV: column with the user id.")
+@click.option("--time-column", help="CSV: column with the event time.")
+@click.option("--time-format", help="CSV: strptime format of the time column, e.g. '%m/%d/%Y %H:%M:%S'.")
+@click.option("--source-timezone", default=None, help="IANA zone of times without an offset [default UTC].")
+@click.option("--event-id-column", help="CSV: column with a unique event id [default: a hash of file, line and row].")
+@click.option("--outcome", type=click.Choice(["success", "failure"]), default="success", help="CSV logins: fixed outcome.")
+@click.option("--outcome-column", help="CSV logins: column holding success or failure.")
+@click.option("--kind", help="CSV interactions: fixed kind, e.g. message.")
+@click.option("--kind-column", help="CSV interactions: column holding the kind.")
+@click.option("--app", default="other", help="CSV interactions: fixed app, e.g. mail [default other].")
+@click.option("--app-column", help="CSV interactions: column holding the app.")
+@click.option("--keep", multiple=True, metavar="COLUMN=VALUE", help="CSV: send only rows where COLUMN equals VALUE.")
+@click.option("--skip", multiple=True, metavar="COLUMN=VALUE", help="CSV: skip rows where COLUMN equals VALUE.")
+@common_options
+def ingest(
+    files: tuple[Path, ...],
+    topic: TopicKind,
+    file_format: str,
+    keep: tuple[str, ...],
+    skip: tuple[str, ...],
+    data_dir: Path | None,
+    broker: str | None,
+    reporting_timezone: str | None,
+    log_level: str | None,
+    source_timezone: str | None,
+    **csv_options: str | None,
+) -> None:
+    """Send event FILES to the logins or interactions topic.
+
+    Canonical JSON lines are validated and sent as they are. CSV needs --user-column and
+    --time-column. Rejected rows go to the dead-letter topic with their reason.
+    """
+    settings = load_settings(
+        data_dir=data_dir,
+        broker=broker,
+        reporting_timezone=reporting_timezone,
+        log_level=log_level,
+        source_timezone=source_timezone,
+    )
+    mapping = None
+    if file_format == "csv" or (file_format == "auto" and any(_is_csv(path) for path in files)):
+        if not csv_options.get("user_column") or not csv_options.get("time_column"):
+            raise click.UsageError("CSV input needs --user-column and --time-column")
+        mapping = CsvMapping(
+            user_column=str(csv_options["user_column"]),
+            time_column=str(csv_options["time_column"]),
+            source_timezone=settings.source_timezone,
+            time_format=csv_options.get("time_format"),
+            event_id_column=csv_options.get("event_id_column"),
+            outcome=str(csv_options.get("outcome") or "success"),
+            outcome_column=csv_options.get("outcome_column"),
+            kind=csv_options.get("kind"),
+            kind_column=csv_options.get("kind_column"),
+            app=str(csv_options.get("app") or "other"),
+            app_column=csv_options.get("app_column"),
+            keep=_conditions(keep, "--keep"),
+            skip=_conditions(skip, "--skip"),
+        )
+        if topic == "interactions" and not (mapping.kind or mapping.kind_column):
+            raise click.UsageError("CSV interactions need --kind or --kind-column")
+
+    bootstrap = running_broker(settings)
+    try:
+        ensure_topics(settings, bootstrap)
+        summary = _ingest_files(settings, bootstrap, files, topic, file_format, mapping)
+    except SocialiticaError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _print_summary(summary)
+    if summary.failed:
+        raise click.ClickException(f"{summary.failed} messages were not acknowledged by Kafka; run the ingest again")
+
+
+def _ingest_files(
+    settings: Settings,
+    bootstrap: str,
+    files: tuple[Path, ...],
+    topic: TopicKind,
+    file_format: str,
+    mapping: CsvMapping | None,
+) -> IngestSummary:
+    decoder = EventDecoder(settings.source_zone, settings.future_tolerance_seconds)
+    producer = EventProducer(settings, bootstrap)
+    summary = IngestSummary()
+    console = Console(stderr=True)
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
+    try:
+        with Progress(*columns, console=console, transient=False) as progress:
+            for path in files:
+                use_csv = file_format == "csv" or (file_format == "auto" and _is_csv(path))
+                if use_csv:
+                    assert mapping is not None
+                    task = progress.add_task(f"{path.name} (rows)", total=count_rows(path))
+                    stream = read_csv_events(path, topic, mapping, decoder)
+                else:
+                    task = progress.add_task(f"{path.name} (bytes)", total=path.stat().st_size)
+                    stream = read_canonical(path, topic, decoder)
+                producer.send_items(_tracked(stream, progress, task), summary, str(path))
+    finally:
+        summary.failed = producer.close()
+    return summary
+
+
+def _tracked(stream: Iterator[tuple[int, IngestItem]], progress: Progress, task: object) -> Iterator[IngestItem]:
+    for done, (position, item) in enumerate(stream, start=1):
+        if done % 5000 == 0:
+            progress.update(task, completed=position)  # type: ignore[arg-type]
+        yield item
+    progress.update(task, completed=progress.tasks[-1].total)  # type: ignore[arg-type]
+
+
+def _print_summary(summary: IngestSummary) -> None:
+    click.echo(f"sent {summary.sent}, skipped {summary.skipped}, rejected {summary.rejected}")
+    for item in summary.first_rejected:
+        click.echo(f"  rejected line {item.line}: {item.reason}: {item.detail}")
+    if summary.rejected > len(summary.first_rejected):
+        click.echo(f"  ... and {summary.rejected - len(summary.first_rejected)} more, in the dead-letter topic")

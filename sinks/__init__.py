@@ -1,0 +1,1 @@
+"""Outputs of the worker: Prometheus metrics and the DuckDB warehouse."""

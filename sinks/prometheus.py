@@ -1,0 +1,172 @@
+"""Prometheus metrics of the worker: event counters and gauges computed at scrape time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from agents.windows import WINDOWS_DAYS, ActivityIndex
+from pipeline.events import RejectReason
+
+logger = logging.getLogger(__name__)
+
+# Applications that get their own label value on the interactions counter; any other app is
+# counted as "other" so a producer cannot create unbounded series.
+KNOWN_APPS = frozenset(
+    {
+        "activities", "blogs", "bookmarks", "calendar", "chat", "communities", "files", "forums",
+        "mail", "meetings", "profiles", "sharepoint", "onedrive", "teams", "wikis", "yammer",
+        "engage", "slack", "mattermost", "workplace", "other",
+    }
+)  # fmt: skip
+
+# Event lag spans seconds for live traffic and years for a replay of old data.
+LAG_BUCKETS_SECONDS = (0.1, 0.5, 1, 2, 5, 15, 60, 300, 900, 3600, 6 * 3600, 86400, 7 * 86400, 30 * 86400)
+FLUSH_BUCKETS_SECONDS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+def window_label(days: int) -> str:
+    return f"{days}d"
+
+@dataclass(frozen=True, slots=True)
+class ClockReading:
+    """The reporting day used for the window gauges and the newest event time seen."""
+
+    today: int | None
+    newest_event_timestamp: float | None
+
+class ActivityCollector(Collector):
+    """Gauges read from the in-memory activity index at scrape time.
+
+    Only partitions the worker actively owns are in the index, so summing the gauges over all
+    workers gives the cluster total. ``collect`` never raises: a failure is logged and the scrape
+    goes on without these gauges.
+    """
+
+    def __init__(
+        self,
+        index: ActivityIndex,
+        clock: Callable[[], ClockReading],
+        consumer_lag: Callable[[], Mapping[str, int]],
+    ) -> None:
+        self._index = index
+        self._clock = clock
+        self._consumer_lag = consumer_lag
+
+    def describe(self) -> Iterable[Metric]:
+        return [
+            GaugeMetricFamily("socialitica_active_users", "Users with activity in the window.", labels=["window"]),
+            GaugeMetricFamily(
+                "socialitica_login_active_users", "Users with a successful login in the window.", labels=["window"]
+            ),
+            GaugeMetricFamily("socialitica_known_users", "Users with at least one accepted event."),
+            GaugeMetricFamily("socialitica_owned_partitions", "Partitions this worker actively owns."),
+            GaugeMetricFamily(
+                "socialitica_newest_event_timestamp_seconds", "Event time of the newest accepted event."
+            ),
+            GaugeMetricFamily(
+                "socialitica_consumer_lag_messages",
+                "Messages behind the end of the owned partitions.",
+                labels=["topic"],
+            ),
+        ]
+
+    def collect(self) -> Iterable[Metric]:
+        try:
+            return list(self._collect())
+        except Exception:  # a scrape must never fail because of one collector
+            logger.exception("collecting activity gauges failed; the scrape goes on without them")
+            return []
+
+    def _collect(self) -> Iterable[Metric]:
+        reading = self._clock()
+        active = GaugeMetricFamily("socialitica_active_users", "Users with activity in the window.", labels=["window"])
+        login_active = GaugeMetricFamily(
+            "socialitica_login_active_users", "Users with a successful login in the window.", labels=["window"]
+        )
+        if reading.today is not None:
+            for days in WINDOWS_DAYS:
+                active.add_metric([window_label(days)], self._index.active_users(reading.today, days))
+                login_active.add_metric(
+                    [window_label(days)], self._index.active_users(reading.today, days, logins_only=True)
+                )
+        yield active
+        yield login_active
+        yield GaugeMetricFamily(
+            "socialitica_known_users", "Users with at least one accepted event.", value=self._index.known_users()
+        )
+        yield GaugeMetricFamily(
+            "socialitica_owned_partitions", "Partitions this worker actively owns.", value=len(self._index.partitions)
+        )
+        newest = GaugeMetricFamily(
+            "socialitica_newest_event_timestamp_seconds", "Event time of the newest accepted event."
+        )
+        if reading.newest_event_timestamp is not None:
+            newest.add_metric([], reading.newest_event_timestamp)
+        yield newest
+        lag = GaugeMetricFamily(
+            "socialitica_consumer_lag_messages", "Messages behind the end of the owned partitions.", labels=["topic"]
+        )
+        for topic, messages in sorted(self._consumer_lag().items()):
+            lag.add_metric([topic], messages)
+        yield lag
+
+class PipelineMetrics:
+    """Counters and histograms the agents and the warehouse sink update as they work."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.logins = Counter(
+            "socialitica_logins", "Accepted login events by outcome.", ["outcome"], registry=registry
+        )
+        self.interactions = Counter(
+            "socialitica_interactions", "Accepted interaction events.", ["kind", "app"], registry=registry
+        )
+        self.processed = Counter(
+            "socialitica_events_processed", "Events read from a topic, accepted or not.", ["topic"], registry=registry
+        )
+        self.rejected = Counter(
+            "socialitica_events_rejected", "Events sent to the dead-letter topic.", ["reason"], registry=registry
+        )
+        self.redelivered = Counter(
+            "socialitica_events_redelivered",
+            "Events skipped because the table had already applied their offset.",
+            ["topic"],
+            registry=registry,
+        )
+        self.event_lag = Histogram(
+            "socialitica_event_lag_seconds",
+            "Processing time minus event time of accepted events.",
+            buckets=LAG_BUCKETS_SECONDS,
+            registry=registry,
+        )
+        self.flush_duration = Histogram(
+            "socialitica_flush_duration_seconds",
+            "Time to write one warehouse flush.",
+            buckets=FLUSH_BUCKETS_SECONDS,
+            registry=registry,
+        )
+        self.flush_failures = Counter(
+            "socialitica_flush_failures", "Warehouse flushes that failed and will be retried.", registry=registry
+        )
+        self.flushed_rows = Counter(
+            "socialitica_flushed_rows", "Rows written to the warehouse.", ["table"], registry=registry
+        )
+
+        self.last_flush_success = Gauge(
+            "socialitica_last_flush_success_timestamp_seconds",
+            "Wall-clock time of the last successful warehouse flush.",
+            registry=registry,
+        )
+        for outcome in ("success", "failure"):
+            self.logins.labels(outcome)
+        for reason in RejectReason:
+            self.rejected.labels(reason.value)
+
+    @staticmethod
+    def app_label(app: str) -> str:
+        return app if app in KNOWN_APPS else "other"
