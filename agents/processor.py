@@ -1,17 +1,21 @@
-"""Per-event work of the activity agents, independent of Faust so it can be unit-tested."""
+"""Per-message work of the activity agents, independent of Faust so it can be unit-tested."""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import orjson
+
 from agents.state import UserState, apply_event, is_applied, prune_days
 from agents.windows import ActivityIndex
-from pipeline.events import EventDecoder, InteractionEvent, LoginEvent, Rejection
+from pipeline.events import EventDecoder, InteractionEvent, LoginEvent, Rejection, RejectReason
+from pipeline.packing import MAX_PACKED_EVENTS, POSITION_BITS, event_position, is_packed, partition_for
 from sinks.prometheus import ClockReading, PipelineMetrics
 from sinks.warehouse import FlushBatch
 
@@ -48,15 +52,37 @@ class DayCalendar:
 
 
 @dataclass(frozen=True, slots=True)
-class Duplicate:
-    """An event whose offset the user's state had already applied (a redelivery)."""
+class RejectedEvent:
+    """An event for the dead-letter topic: its bytes (the message's, or its packed element's) and why."""
+
+    rejection: Rejection
+    raw: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class MessageOutcome:
+    """What one Kafka message produced."""
+
+    accepted: int
+    duplicates: int
+    rejected: list[RejectedEvent]
+
+
+@dataclass(slots=True)
+class _Touched:
+    state: UserState
+    is_new: bool
+    old_activity_day: int | None
+    old_login_day: int | None
+    changed: bool = False
 
 
 class ActivityProcessor:
     """Validate events, fold them into the user table, and keep the window index and flush set.
 
-    ``table`` is any mutable mapping from the user id's key bytes to serialised ``UserState``; in
-    the worker it is the Faust table, which must be accessed from inside the stream iteration.
+    ``table`` is any mutable mapping from the user id's UTF-8 bytes to a serialised ``UserState``;
+    in the worker it is the Faust table, which must be used from inside the stream iteration.
+    Each user changed by a message is written to the table once, after all its events.
     """
 
     def __init__(
@@ -67,6 +93,7 @@ class ActivityProcessor:
         index: ActivityIndex,
         topic_names: tuple[str, str],
         replay_clock: bool,
+        partitions: int,
         now: Callable[[], float] = time.time,
     ) -> None:
         self._decoder = decoder
@@ -75,6 +102,7 @@ class ActivityProcessor:
         self._index = index
         self._topic_names = topic_names
         self._replay_clock = replay_clock
+        self._partitions = partitions
         self._now = now
         self._dirty: dict[int, dict[str, UserState]] = {}
         self._processed: dict[int, list[int]] = {}
@@ -91,67 +119,130 @@ class ActivityProcessor:
         partition: int,
         offset: int,
         table: MutableMapping[bytes, bytes],
-    ) -> Rejection | Duplicate | UserState:
-        """Apply one raw message; a ``Rejection`` is for the caller to send to the dead-letter topic."""
-        metrics = self._metrics
-        metrics.processed.labels(self._topic_names[topic_index]).inc()
-        if value is None:
-            value = b""
-        if topic_index == LOGINS:
-            event: LoginEvent | InteractionEvent | Rejection = self._decoder.decode_login(value, key)
-        else:
-            event = self._decoder.decode_interaction(value, key)
-        if isinstance(event, Rejection):
-            metrics.rejected.labels(event.reason.value).inc()
-            return event
+    ) -> MessageOutcome:
+        """Apply one Kafka message, single or packed; the caller sends ``rejected`` to the dead-letter topic."""
+        events, rejected = self._decode(topic_index, key, value or b"", partition)
+        self._metrics.processed.labels(self._topic_names[topic_index]).inc(len(events) + len(rejected))
 
-        table_key = event.user_id.encode()
-        stored = table.get(table_key)
-        state = UserState.from_bytes(stored) if stored is not None else None
-        self._note_processed(partition, topic_index, offset)
-        if is_applied(state, topic_index, offset):
-            metrics.redelivered.labels(self._topic_names[topic_index]).inc()
-            return Duplicate()
-
-        calendar = self._calendar
-        is_new = state is None
-        old_activity_day = None if state is None else calendar.optional_day(state.last_activity)
-        old_login_day = None if state is None else calendar.optional_day(state.last_login)
-
-        day = calendar.day(event.timestamp)
-        state = apply_event(state, event, day, topic_index, offset)
-        prune_days(state, max(state.days), self._flushed.get(partition, (-1, -1)))
-        table[table_key] = state.to_bytes()
-
-        self._index.record(
-            partition,
-            is_new,
-            old_activity_day,
-            calendar.optional_day(state.last_activity),
-            old_login_day,
-            calendar.optional_day(state.last_login),
-        )
-        self._dirty.setdefault(partition, {})[event.user_id] = state
-        self._count(event)
-        return state
-
-    def _note_processed(self, partition: int, topic_index: int, offset: int) -> None:
-        offsets = self._processed.get(partition)
-        if offsets is None:
-            offsets = self._processed[partition] = [-1, -1]
-        if offset > offsets[topic_index]:
-            offsets[topic_index] = offset
-
-    def _count(self, event: LoginEvent | InteractionEvent) -> None:
-        metrics = self._metrics
-        if isinstance(event, LoginEvent):
-            metrics.logins.labels(event.outcome).inc()
-        else:
-            metrics.interactions.labels(event.kind, metrics.app_label(event.app)).inc()
+        touched: dict[str, _Touched] = {}
+        duplicates = 0
+        login_outcomes: Counter[str] = Counter()
+        interaction_labels: Counter[tuple[str, str]] = Counter()
         now = self._now()
-        metrics.event_lag.observe(max(0.0, now - event.timestamp))
-        if self.newest_event_timestamp is None or event.timestamp > self.newest_event_timestamp:
-            self.newest_event_timestamp = event.timestamp
+        calendar = self._calendar
+        for index, event in events:
+            position = event_position(offset, index)
+            self._note_processed(partition, topic_index, position)
+            entry = touched.get(event.user_id)
+            if entry is None:
+                entry = touched[event.user_id] = self._load(table, event.user_id)
+            if is_applied(entry.state, topic_index, position):
+                duplicates += 1
+                continue
+            apply_event(entry.state, event, calendar.day(event.timestamp), topic_index, position)
+            entry.changed = True
+            if isinstance(event, LoginEvent):
+                login_outcomes[event.outcome] += 1
+            else:
+                interaction_labels[(event.kind, self._metrics.app_label(event.app))] += 1
+            self._metrics.event_lag.observe(max(0.0, now - event.timestamp))
+            if self.newest_event_timestamp is None or event.timestamp > self.newest_event_timestamp:
+                self.newest_event_timestamp = event.timestamp
+
+        self._store(partition, touched, table)
+        self._count(topic_index, rejected, duplicates, login_outcomes, interaction_labels)
+        return MessageOutcome(len(events) - duplicates, duplicates, rejected)
+
+    def _decode(
+        self, topic_index: int, key: bytes | None, value: bytes, partition: int
+    ) -> tuple[list[tuple[int, LoginEvent | InteractionEvent]], list[RejectedEvent]]:
+        is_login = topic_index == LOGINS
+        if not is_packed(value):
+            if is_login:
+                single: LoginEvent | InteractionEvent | Rejection = self._decoder.decode_login(value, key)
+            else:
+                single = self._decoder.decode_interaction(value, key)
+            if isinstance(single, Rejection):
+                return [], [RejectedEvent(single, value)]
+            return [(0, single)], []
+
+        try:
+            records = orjson.loads(value)
+        except orjson.JSONDecodeError as exc:
+            return [], [RejectedEvent(Rejection(RejectReason.INVALID_JSON, f"value is not valid JSON: {exc}"), value)]
+        events: list[tuple[int, LoginEvent | InteractionEvent]] = []
+        rejected: list[RejectedEvent] = []
+        for index, record in enumerate(records):
+            if index >= MAX_PACKED_EVENTS:
+                detail = f"a packed message holds at most {MAX_PACKED_EVENTS} events; this one has {len(records)}"
+                rejected.append(RejectedEvent(Rejection(RejectReason.PACKED_TOO_LARGE, detail), orjson.dumps(record)))
+                continue
+            event = self._decoder.decode_record(record, is_login)
+            if not isinstance(event, Rejection) and partition_for(event.user_id, self._partitions) != partition:
+                event = Rejection(
+                    RejectReason.WRONG_PARTITION,
+                    f"user_id {event.user_id!r} belongs to partition "
+                    f"{partition_for(event.user_id, self._partitions)}, not {partition}; pack events per murmur2 partition",
+                )
+            if isinstance(event, Rejection):
+                rejected.append(RejectedEvent(event, orjson.dumps(record)))
+            else:
+                events.append((index, event))
+        return events, rejected
+
+    def _load(self, table: MutableMapping[bytes, bytes], user_id: str) -> _Touched:
+        stored = table.get(user_id.encode())
+        if stored is None:
+            # apply_event lowers first_seen to the first event's time.
+            return _Touched(UserState(first_seen=float("inf")), True, None, None)
+        state = UserState.from_bytes(stored)
+        calendar = self._calendar
+        return _Touched(state, False, calendar.optional_day(state.last_activity), calendar.optional_day(state.last_login))
+
+    def _store(self, partition: int, touched: dict[str, _Touched], table: MutableMapping[bytes, bytes]) -> None:
+        calendar = self._calendar
+        dirty = self._dirty.setdefault(partition, {})
+        flushed = self._flushed.get(partition, (-1, -1))
+        for user_id, entry in touched.items():
+            if not entry.changed:
+                continue  # every event of this user in the message was a redelivery
+            state = entry.state
+            prune_days(state, max(state.days), flushed)
+            table[user_id.encode()] = state.to_bytes()
+            self._index.record(
+                partition,
+                entry.is_new,
+                entry.old_activity_day,
+                calendar.optional_day(state.last_activity),
+                entry.old_login_day,
+                calendar.optional_day(state.last_login),
+            )
+            dirty[user_id] = state
+
+    def _note_processed(self, partition: int, topic_index: int, position: int) -> None:
+        positions = self._processed.get(partition)
+        if positions is None:
+            positions = self._processed[partition] = [-1, -1]
+        if position > positions[topic_index]:
+            positions[topic_index] = position
+
+    def _count(
+        self,
+        topic_index: int,
+        rejected: list[RejectedEvent],
+        duplicates: int,
+        login_outcomes: Counter[str],
+        interaction_labels: Counter[tuple[str, str]],
+    ) -> None:
+        metrics = self._metrics
+        for item in rejected:
+            metrics.rejected.labels(item.rejection.reason.value).inc()
+        if duplicates:
+            metrics.redelivered.labels(self._topic_names[topic_index]).inc(duplicates)
+        for outcome, count in login_outcomes.items():
+            metrics.logins.labels(outcome).inc(count)
+        for (kind, app), count in interaction_labels.items():
+            metrics.interactions.labels(kind, app).inc(count)
 
     # Clock and lag --------------------------------------------------------------------------------
 
@@ -164,7 +255,9 @@ class ActivityProcessor:
         return ClockReading(today, self.newest_event_timestamp)
 
     def processed_offset(self, partition: int, topic_index: int) -> int:
-        return self._processed.get(partition, [-1, -1])[topic_index]
+        """Return the newest Kafka offset processed in a partition of a topic (-1 for none)."""
+        position = self._processed.get(partition, [-1, -1])[topic_index]
+        return -1 if position < 0 else position >> POSITION_BITS
 
     # Partition ownership --------------------------------------------------------------------------
 
@@ -173,7 +266,7 @@ class ActivityProcessor:
         return self._index.partitions
 
     def assign_partition(
-        self, partition: int, stored: Iterable[tuple[bytes, bytes]], flushed_offsets: dict[str, int]
+        self, partition: int, stored: Iterable[tuple[bytes, bytes]], flushed_positions: dict[str, int]
     ) -> int:
         """Rebuild a newly owned partition's index from its table data; return its user count.
 
@@ -181,8 +274,8 @@ class ActivityProcessor:
         that crashed before flushing loses nothing from the warehouse.
         """
         flushed = (
-            flushed_offsets.get(self._topic_names[LOGINS], -1),
-            flushed_offsets.get(self._topic_names[INTERACTIONS], -1),
+            flushed_positions.get(self._topic_names[LOGINS], -1),
+            flushed_positions.get(self._topic_names[INTERACTIONS], -1),
         )
         self._flushed[partition] = flushed
         self._index.reset_partition(partition)
@@ -228,12 +321,15 @@ class ActivityProcessor:
             if not users:
                 continue
             self._dirty[partition] = {}
-            offsets = self._processed.get(partition, [-1, -1])
+            positions = self._processed.get(partition, [-1, -1])
             batches.append(
                 FlushBatch(
                     partition,
                     users,
-                    {self._topic_names[LOGINS]: offsets[LOGINS], self._topic_names[INTERACTIONS]: offsets[INTERACTIONS]},
+                    {
+                        self._topic_names[LOGINS]: positions[LOGINS],
+                        self._topic_names[INTERACTIONS]: positions[INTERACTIONS],
+                    },
                 )
             )
         return batches

@@ -47,6 +47,7 @@ class ActivityWorker:
             self.index,
             (settings.logins_topic, settings.interactions_topic),
             replay_clock=settings.clock == "replay",
+            partitions=settings.topic_partitions,
         )
         self._flush_lock = asyncio.Lock()
         self.app = self._create_app(broker)
@@ -109,10 +110,10 @@ class ActivityWorker:
         outcome = self.processor.process(
             topic_index, message.key, message.value, message.partition, message.offset, self.table
         )
-        if isinstance(outcome, Rejection):
-            await self._send_to_deadletter(event, outcome)
+        for rejected in outcome.rejected:
+            await self._send_to_deadletter(event, rejected.rejection, rejected.raw)
 
-    async def _send_to_deadletter(self, event: EventT, rejection: Rejection) -> None:
+    async def _send_to_deadletter(self, event: EventT, rejection: Rejection, raw: bytes) -> None:
         message = event.message
         headers = [
             ("reason", rejection.reason.value.encode()),
@@ -121,7 +122,7 @@ class ActivityWorker:
             ("source_partition", str(message.partition).encode()),
             ("source_offset", str(message.offset).encode()),
         ]
-        await self.deadletter_topic.send(key=message.key, value=message.value or b"", headers=headers)
+        await self.deadletter_topic.send(key=message.key, value=raw, headers=headers)
         logger.debug(
             "rejected %s[%d]@%d: %s (%s)",
             message.topic,

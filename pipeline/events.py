@@ -39,6 +39,8 @@ class RejectReason(StrEnum):
     FUTURE_TIMESTAMP = "future_timestamp"
     UNKNOWN_OUTCOME = "unknown_outcome"
     UNKNOWN_KIND = "unknown_kind"
+    WRONG_PARTITION = "wrong_partition"
+    PACKED_TOO_LARGE = "packed_too_large"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,41 +106,56 @@ class EventDecoder:
 
     def decode_login(self, raw: bytes, key: bytes | None = None) -> LoginEvent | Rejection:
         try:
-            record = self._load(raw)
-            user_id, event_id, timestamp = self._common(record, key)
-            outcome = record.get("outcome")
-            if outcome not in LOGIN_OUTCOMES:
-                raise _Invalid(
-                    RejectReason.UNKNOWN_OUTCOME,
-                    f"outcome {outcome!r} is not one of {sorted(LOGIN_OUTCOMES)}",
-                )
-            return LoginEvent(event_id, user_id, timestamp, outcome, _optional_text(record, "client"))
+            return self._login(self._load(raw), key)
         except _Invalid as invalid:
             return Rejection(invalid.reason, invalid.detail)
 
     def decode_interaction(self, raw: bytes, key: bytes | None = None) -> InteractionEvent | Rejection:
         try:
-            record = self._load(raw)
-            user_id, event_id, timestamp = self._common(record, key)
-            kind = record.get("kind")
-            if kind not in INTERACTION_KINDS:
-                raise _Invalid(
-                    RejectReason.UNKNOWN_KIND,
-                    f"kind {kind!r} is not one of {sorted(INTERACTION_KINDS)}",
-                )
-            app = _required_text(record, "app").lower()
-            return InteractionEvent(
-                event_id,
-                user_id,
-                timestamp,
-                kind,
-                app,
-                _optional_text(record, "content_id"),
-                _optional_text(record, "community_id"),
-                _optional_text(record, "target_user_id"),
-            )
+            return self._interaction(self._load(raw), key)
         except _Invalid as invalid:
             return Rejection(invalid.reason, invalid.detail)
+
+    def decode_record(self, record: object, is_login: bool) -> LoginEvent | InteractionEvent | Rejection:
+        """Validate an already parsed JSON value, such as one element of a packed message."""
+        try:
+            if not isinstance(record, dict):
+                raise _Invalid(
+                    RejectReason.NOT_AN_OBJECT, f"value is a JSON {type(record).__name__}, not an object"
+                )
+            return self._login(record, None) if is_login else self._interaction(record, None)
+        except _Invalid as invalid:
+            return Rejection(invalid.reason, invalid.detail)
+
+    def _login(self, record: dict[str, Any], key: bytes | None) -> LoginEvent:
+        user_id, event_id, timestamp = self._common(record, key)
+        outcome = record.get("outcome")
+        if outcome not in LOGIN_OUTCOMES:
+            raise _Invalid(
+                RejectReason.UNKNOWN_OUTCOME,
+                f"outcome {outcome!r} is not one of {sorted(LOGIN_OUTCOMES)}",
+            )
+        return LoginEvent(event_id, user_id, timestamp, outcome, _optional_text(record, "client"))
+
+    def _interaction(self, record: dict[str, Any], key: bytes | None) -> InteractionEvent:
+        user_id, event_id, timestamp = self._common(record, key)
+        kind = record.get("kind")
+        if kind not in INTERACTION_KINDS:
+            raise _Invalid(
+                RejectReason.UNKNOWN_KIND,
+                f"kind {kind!r} is not one of {sorted(INTERACTION_KINDS)}",
+            )
+        app = _required_text(record, "app").lower()
+        return InteractionEvent(
+            event_id,
+            user_id,
+            timestamp,
+            kind,
+            app,
+            _optional_text(record, "content_id"),
+            _optional_text(record, "community_id"),
+            _optional_text(record, "target_user_id"),
+        )
 
     @staticmethod
     def _load(raw: bytes) -> dict[str, Any]:

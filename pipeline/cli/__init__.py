@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from pipeline.cli.hr import absences, directory, export
 from pipeline.cli.ingest import ingest
 from pipeline.cli.report import report
 from pipeline.cli.run import run, worker
@@ -22,3 +23,6 @@ main.add_command(run)
 main.add_command(worker)
 main.add_command(ingest)
 main.add_command(report)
+main.add_command(directory)
+main.add_command(absences)
+main.add_command(export)

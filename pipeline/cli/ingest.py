@@ -58,11 +58,20 @@ def _is_csv(path: Path) -> bool:
 @click.option("--app-column", help="CSV interactions: column holding the app.")
 @click.option("--keep", multiple=True, metavar="COLUMN=VALUE", help="CSV: send only rows where COLUMN equals VALUE.")
 @click.option("--skip", multiple=True, metavar="COLUMN=VALUE", help="CSV: skip rows where COLUMN equals VALUE.")
+@click.option(
+    "--pack",
+    "pack_size",
+    type=click.IntRange(1, 4096),
+    default=200,
+    show_default=True,
+    help="Events per Kafka message, packed per partition; 1 sends each event alone, keyed by user id.",
+)
 @common_options
 def ingest(
     files: tuple[Path, ...],
     topic: TopicKind,
     file_format: str,
+    pack_size: int,
     keep: tuple[str, ...],
     skip: tuple[str, ...],
     data_dir: Path | None,
@@ -109,7 +118,7 @@ def ingest(
     bootstrap = running_broker(settings)
     try:
         ensure_topics(settings, bootstrap)
-        summary = _ingest_files(settings, bootstrap, files, topic, file_format, mapping)
+        summary = _ingest_files(settings, bootstrap, files, topic, file_format, mapping, pack_size)
     except SocialiticaError as exc:
         raise click.ClickException(str(exc)) from exc
     _print_summary(summary)
@@ -124,9 +133,10 @@ def _ingest_files(
     topic: TopicKind,
     file_format: str,
     mapping: CsvMapping | None,
+    pack_size: int,
 ) -> IngestSummary:
     decoder = EventDecoder(settings.source_zone, settings.future_tolerance_seconds)
-    producer = EventProducer(settings, bootstrap)
+    producer = EventProducer(settings, bootstrap, pack_size)
     summary = IngestSummary()
     console = Console(stderr=True)
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
@@ -142,6 +152,7 @@ def _ingest_files(
                     task = progress.add_task(f"{path.name} (bytes)", total=path.stat().st_size)
                     stream = read_canonical(path, topic, decoder)
                 producer.send_items(_tracked(stream, progress, task), summary, str(path))
+                producer.send_pending()
     finally:
         summary.failed = producer.close()
     return summary

@@ -25,6 +25,12 @@ from sinks.warehouse import connect_readonly
 )
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", help="Output format.")
 @click.option(
+    "--by",
+    type=click.Choice(["department", "team", "location", "country", "manager", "manager_subtree"]),
+    default=None,
+    help="Break the population down by a directory field: population, active, inactive, never active, excused, onboarding.",
+)
+@click.option(
     "--clock",
     type=click.Choice(["wall", "replay"]),
     default=None,
@@ -34,6 +40,7 @@ from sinks.warehouse import connect_readonly
 def report(
     as_of: datetime | None,
     output_format: str,
+    by: str | None,
     clock: str | None,
     data_dir: Path | None,
     broker: str | None,
@@ -58,6 +65,12 @@ def report(
                 raise click.ClickException("the warehouse has no events yet, so the replay clock has no day")
         else:
             day = today(connection)
+        if by is not None:
+            from pipeline.cli.hr import build_report_by, format_report_by
+
+            document = build_report_by(connection, settings.warehouse_dir, by, day)
+            click.echo(format_report_by(document, "json" if output_format == "json" else "text"))
+            return
         result = activity_report(connection, day)
 
     if output_format == "json":

@@ -11,6 +11,7 @@ from kafka.errors import KafkaError
 from pipeline.errors import SocialiticaError
 from pipeline.ingest.items import IngestItem, Outgoing, Rejected, Skipped
 from pipeline.kafka import kafka_python_config
+from pipeline.packing import MAX_PACKED_EVENTS, partition_for
 from pipeline.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -35,11 +36,20 @@ class IngestSummary:
 
 
 class EventProducer:
-    """A kafka-python producer that sends with acks=all and reports delivery failures."""
+    """A kafka-python producer that sends with acks=all and reports delivery failures.
 
-    def __init__(self, settings: Settings, broker: str) -> None:
+    With ``pack_size`` above 1, events are packed per partition into JSON arrays of up to that
+    many events (see ``pipeline.packing``); with 1, each event is its own message keyed by user id.
+    """
+
+    def __init__(self, settings: Settings, broker: str, pack_size: int = 1) -> None:
+        if not 1 <= pack_size <= MAX_PACKED_EVENTS:
+            raise ValueError(f"pack size {pack_size} is outside 1..{MAX_PACKED_EVENTS}")
         self._settings = settings
         self._topics = {"logins": settings.logins_topic, "interactions": settings.interactions_topic}
+        self._pack_size = pack_size
+        self._packs: dict[tuple[str, int], list[bytes]] = {}
+        self._partition_counts: dict[str, int] = {}
         self._failures = 0
         self._first_error: Exception | None = None
         self._producer = KafkaProducer(
@@ -60,9 +70,7 @@ class EventProducer:
     def send_items(self, items: Iterable[IngestItem], summary: IngestSummary, source: str) -> None:
         for item in items:
             if isinstance(item, Outgoing):
-                self._producer.send(self._topics[item.topic], key=item.key, value=item.value).add_errback(
-                    self._on_error
-                )
+                self._send_event(item)
                 summary.sent += 1
             elif isinstance(item, Skipped):
                 summary.skipped += 1
@@ -71,6 +79,37 @@ class EventProducer:
                 summary.rejected += 1
                 if len(summary.first_rejected) < MAX_REJECTED_SHOWN:
                     summary.first_rejected.append(item)
+
+    def _send_event(self, item: Outgoing) -> None:
+        topic = self._topics[item.topic]
+        if self._pack_size == 1:
+            self._producer.send(topic, key=item.key, value=item.value).add_errback(self._on_error)
+            return
+        partition = partition_for(item.key.decode(), self._partition_count(topic))
+        pack = self._packs.setdefault((topic, partition), [])
+        pack.append(item.value)
+        if len(pack) >= self._pack_size:
+            self._send_pack(topic, partition, pack)
+
+    def _partition_count(self, topic: str) -> int:
+        count = self._partition_counts.get(topic)
+        if count is None:
+            partitions = self._producer.partitions_for(topic)
+            if not partitions:
+                raise ProduceError(f"topic {topic} has no partitions or does not exist")
+            count = self._partition_counts[topic] = len(partitions)
+        return count
+
+    def _send_pack(self, topic: str, partition: int, pack: list[bytes]) -> None:
+        value = b"[" + b",".join(pack) + b"]"
+        self._producer.send(topic, value=value, partition=partition).add_errback(self._on_error)
+        pack.clear()
+
+    def send_pending(self) -> None:
+        """Send the partly filled packs; call at the end of each file to keep files in order."""
+        for (topic, partition), pack in self._packs.items():
+            if pack:
+                self._send_pack(topic, partition, pack)
 
     def _send_rejected(self, item: Rejected, source: str) -> None:
         headers: list[tuple[str, bytes]] = [
@@ -85,6 +124,7 @@ class EventProducer:
 
     def close(self, timeout_s: float = 60.0) -> int:
         """Flush, close and return the number of messages Kafka did not acknowledge."""
+        self.send_pending()
         try:
             self._producer.flush(timeout=timeout_s)
         except KafkaError as exc:

@@ -6,10 +6,11 @@ import orjson
 import pytest
 from prometheus_client import CollectorRegistry
 
-from agents.processor import INTERACTIONS, LOGINS, ActivityProcessor, DayCalendar, Duplicate
+from agents.processor import INTERACTIONS, LOGINS, ActivityProcessor, DayCalendar, MessageOutcome
 from agents.state import UserState
 from agents.windows import ActivityIndex
-from pipeline.events import EventDecoder, Rejection
+from pipeline.events import EventDecoder
+from pipeline.packing import event_position, partition_for
 from sinks.prometheus import PipelineMetrics
 
 NOW = 1_700_000_000.0
@@ -28,6 +29,7 @@ class Harness:
             self.index,
             TOPICS,
             replay_clock=replay,
+            partitions=4,
             now=lambda: NOW,
         )
         self.offsets = {LOGINS: 0, INTERACTIONS: 0}
@@ -83,7 +85,8 @@ def test_counters_by_outcome_kind_and_reason(harness: Harness) -> None:
 
 def test_rejection_leaves_state_untouched(harness: Harness) -> None:
     result = harness.send(LOGINS, event_id="e", user_id="ana", timestamp="soon", outcome="success")
-    assert isinstance(result, Rejection)
+    assert isinstance(result, MessageOutcome)
+    assert [item.rejection.reason.value for item in result.rejected] == ["invalid_timestamp"]
     assert harness.table == {}
     assert harness.index.known_users() == 0
 
@@ -91,7 +94,9 @@ def test_rejection_leaves_state_untouched(harness: Harness) -> None:
 def test_redelivered_offset_is_skipped(harness: Harness) -> None:
     harness.send(LOGINS, offset=5, event_id="e", user_id="ana", timestamp=NOW, outcome="success")
     again = harness.send(LOGINS, offset=5, event_id="e", user_id="ana", timestamp=NOW, outcome="success")
-    assert isinstance(again, Duplicate)
+    assert isinstance(again, MessageOutcome)
+    assert again.duplicates == 1
+    assert again.accepted == 0
     state = UserState.from_bytes(harness.table[b"ana"])
     assert sum(entry.counts["login_success"] for entry in state.days.values()) == 1
     assert harness.metric("socialitica_logins_total", {"outcome": "success"}) == 1
@@ -104,7 +109,7 @@ def test_flush_batches_hand_over_dirty_users(harness: Harness) -> None:
     batches = harness.processor.take_flush_batches()
     assert [batch.partition for batch in batches] == [0]
     assert set(batches[0].users) == {"ana", "bob"}
-    assert batches[0].offsets == {"t.logins": 1, "t.interactions": -1}
+    assert batches[0].offsets == {"t.logins": event_position(1, 0), "t.interactions": -1}
     assert harness.processor.take_flush_batches() == []
 
 
@@ -123,7 +128,7 @@ def test_assign_rebuilds_index_and_dirty_set(harness: Harness) -> None:
     stored = list(harness.table.items())
 
     fresh = Harness()
-    users = fresh.processor.assign_partition(0, stored, {"t.logins": 5})
+    users = fresh.processor.assign_partition(0, stored, {"t.logins": event_position(5, 0)})
     assert users == 2
     assert fresh.index.known_users() == 2
     today = fresh.processor.clock().today
@@ -146,3 +151,59 @@ def test_replay_clock_follows_newest_event() -> None:
     assert harness.processor.clock().today is None
     login(harness, "ana", 1_264_896_000.0)  # 2010-01-31 00:00 UTC
     assert harness.processor.clock().today == date(2010, 1, 31).toordinal()
+
+
+def packed(*records: dict) -> bytes:
+    return orjson.dumps(list(records))
+
+
+def users_of_partition(partition: int, count: int) -> list[str]:
+    found = [f"user{n}" for n in range(1000) if partition_for(f"user{n}", 4) == partition]
+    return found[:count]
+
+
+def test_packed_message_coalesces_per_user(harness: Harness) -> None:
+    ana, bob = users_of_partition(2, 2)
+    value = packed(
+        {"event_id": "1", "user_id": ana, "timestamp": NOW - 30, "outcome": "success"},
+        {"event_id": "2", "user_id": ana, "timestamp": NOW - 20, "outcome": "failure"},
+        {"event_id": "3", "user_id": bob, "timestamp": NOW - 10, "outcome": "success"},
+    )
+    outcome = harness.processor.process(LOGINS, None, value, 2, 0, harness.table)
+    assert outcome.accepted == 3
+    assert outcome.rejected == []
+    state = UserState.from_bytes(harness.table[ana.encode()])
+    assert state.last_login == NOW - 30
+    assert state.last_failed_login == NOW - 20
+    assert state.offsets[LOGINS] == event_position(0, 1)
+    assert harness.index.known_users() == 2
+    assert harness.metric("socialitica_logins_total", {"outcome": "success"}) == 2
+
+
+def test_packed_redelivery_is_skipped(harness: Harness) -> None:
+    [ana] = users_of_partition(1, 1)
+    value = packed(
+        {"event_id": "1", "user_id": ana, "timestamp": NOW - 30, "outcome": "success"},
+        {"event_id": "2", "user_id": ana, "timestamp": NOW - 20, "outcome": "success"},
+    )
+    harness.processor.process(LOGINS, None, value, 1, 7, harness.table)
+    again = harness.processor.process(LOGINS, None, value, 1, 7, harness.table)
+    assert again.duplicates == 2
+    state = UserState.from_bytes(harness.table[ana.encode()])
+    assert sum(entry.counts["login_success"] for entry in state.days.values()) == 2
+
+
+def test_packed_bad_elements_rejected_alone(harness: Harness) -> None:
+    [ana] = users_of_partition(0, 1)
+    [stranger] = users_of_partition(3, 1)
+    value = packed(
+        {"event_id": "1", "user_id": ana, "timestamp": NOW, "outcome": "success"},
+        {"event_id": "2", "user_id": stranger, "timestamp": NOW, "outcome": "success"},
+        {"event_id": "3", "user_id": ana, "timestamp": "never", "outcome": "success"},
+    )
+    outcome = harness.processor.process(LOGINS, None, value, 0, 0, harness.table)
+    assert outcome.accepted == 1
+    reasons = [item.rejection.reason.value for item in outcome.rejected]
+    assert reasons == ["wrong_partition", "invalid_timestamp"]
+    assert orjson.loads(outcome.rejected[0].raw)["user_id"] == stranger
+    assert stranger.encode() not in harness.table

@@ -1,0 +1,1 @@
+"""Employee directory: profile records, loaders, manager resolution, history and absences."""
