@@ -12,6 +12,7 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.types import TP, EventT
 from prometheus_client import CollectorRegistry
 
+from agents.raw import define_raw_agents
 from agents.processor import INTERACTIONS, LOGINS, ActivityProcessor, DayCalendar
 from agents.windows import ActivityIndex
 from pipeline.events import EventDecoder, Rejection
@@ -103,7 +104,17 @@ class ActivityWorker:
 
         app.agent(self.logins_topic, name="logins")(process_logins)
         app.agent(self.interactions_topic, name="interactions")(process_interactions)
-        app.timer(settings.flush_interval_seconds, on_leader=False)(self.flush)
+        self.raw_topics = define_raw_agents(
+            app,
+            settings,
+            self.registry,
+            {"logins": self.logins_topic, "interactions": self.interactions_topic},
+            self._send_to_deadletter,
+        )
+        async def flush_periodically() -> None:
+            await self.flush()
+
+        app.timer(settings.flush_interval_seconds, on_leader=False, name="flush")(flush_periodically)
 
     async def _handle(self, topic_index: int, event: EventT) -> None:
         message = event.message
@@ -134,6 +145,15 @@ class ActivityWorker:
 
     # 3. Partition ownership: rebuild after recovery, drop at revocation.
     async def _on_table_recovered(self) -> None:
+        try:
+            self._rebuild_owned_partitions()
+        except Exception as exc:
+            # Faust drops exceptions raised in recovery callbacks; exporting wrong counts is
+            # worse than stopping, so crash the app loudly.
+            logger.exception("rebuilding the activity index after recovery failed")
+            await self.app.crash(exc)
+
+    def _rebuild_owned_partitions(self) -> None:
         actives = {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic == self.settings.logins_topic}
         owned = self.processor.owned_partitions
         for partition in sorted(owned - actives):
@@ -153,7 +173,8 @@ class ActivityWorker:
     def _stored_items(self, partition: int) -> Iterable[tuple[bytes, bytes]]:
         store = self.table.data
         if self.settings.store == "rocksdb":
-            return store._db_for_partition(partition).items()  # type: ignore[attr-defined]
+            # Faust keeps its own offset record in each partition's database; this skips it.
+            return store._visible_items(store._db_for_partition(partition))  # type: ignore[attr-defined]
         key_partition: Mapping[bytes, int] = store._key_partition  # type: ignore[attr-defined]
         return [(key, value) for key, value in store.data.items() if key_partition.get(key) == partition]  # type: ignore[attr-defined]
 
@@ -178,7 +199,7 @@ class ActivityWorker:
                 started = time.monotonic()
                 try:
                     written = await asyncio.to_thread(self.warehouse.write, batch)
-                except OSError as exc:
+                except Exception as exc:  # any failure is retried; the worker must keep consuming
                     self.processor.flush_failed(batch)
                     self.metrics.flush_failures.inc()
                     logger.error(

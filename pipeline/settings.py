@@ -56,6 +56,14 @@ class Settings(BaseSettings):
     flush_interval_seconds: float = Field(10.0, gt=0, description="Seconds between warehouse flushes.")
     local_broker_timeout_seconds: float = Field(180.0, gt=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    raw_formats: str = Field(
+        "all",
+        description="Audit-log formats whose raw topics (<prefix>.raw.<format>) the worker maps: 'all', "
+        "'none' or a comma-separated list such as 'm365,okta'.",
+    )
+    aliases_file: Path | None = Field(
+        None, description="CSV or JSONL of alias,user_id pairs joining audit-log identities to directory ids."
+    )
 
     @field_validator("reporting_timezone", "source_timezone")
     @classmethod
@@ -90,6 +98,26 @@ class Settings(BaseSettings):
     @property
     def deadletter_topic(self) -> str:
         return f"{self.topic_prefix}.deadletter"
+
+    def raw_topic(self, format_name: str) -> str:
+        return f"{self.topic_prefix}.raw.{format_name}"
+
+    @property
+    def raw_format_names(self) -> tuple[str, ...]:
+        from pipeline.adapters import format_names
+
+        known = format_names()
+        if self.raw_formats.strip() == "all":
+            return known
+        if self.raw_formats.strip() == "none":
+            return ()
+        chosen = tuple(name.strip() for name in self.raw_formats.split(",") if name.strip())
+        unknown = sorted(set(chosen) - set(known))
+        if unknown:
+            raise SettingsError(
+                f"SOCIALITICA_RAW_FORMATS names unknown format(s) {unknown}; choose from {list(known)}, 'all' or 'none'"
+            )
+        return chosen
 
     @property
     def reporting_zone(self) -> ZoneInfo:

@@ -20,12 +20,17 @@ class TopicError(SocialiticaError):
 
 
 def ensure_topics(settings: Settings, broker: str) -> None:
-    """Create the logins, interactions and dead-letter topics when missing.
+    """Create the event, dead-letter and raw audit-log topics when missing.
 
     The two event topics must have the same partition count: the user table is co-partitioned
     with both, so a user's logins and interactions meet in the same partition.
     """
-    names = (settings.logins_topic, settings.interactions_topic, settings.deadletter_topic)
+    names = (
+        settings.logins_topic,
+        settings.interactions_topic,
+        settings.deadletter_topic,
+        *(settings.raw_topic(name) for name in settings.raw_format_names),
+    )
     admin = KafkaAdminClient(**kafka_python_config(settings, broker), client_id="socialitica-admin")
     try:
         existing = set(admin.list_topics())
@@ -44,7 +49,7 @@ def ensure_topics(settings: Settings, broker: str) -> None:
     finally:
         admin.close()
 
-    counts = {topic["topic"]: len(topic["partitions"]) for topic in described}
+    counts = {topic["name"]: len(topic["partitions"]) for topic in described}
     if len(set(counts.values())) > 1:
         raise TopicError(
             f"event topics have different partition counts {counts}; both need "

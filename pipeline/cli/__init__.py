@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from pipeline.broker.cli import broker as broker_group
 from pipeline.cli.hr import absences, directory, export
 from pipeline.cli.ingest import ingest
 from pipeline.cli.report import report
@@ -26,3 +27,4 @@ main.add_command(report)
 main.add_command(directory)
 main.add_command(absences)
 main.add_command(export)
+main.add_command(broker_group)

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from pipeline.cli.broker import running_broker
+from pipeline.adapters import CANONICAL, AliasMap, detect_format, format_names
+from pipeline.cli.connect import running_broker
 from pipeline.cli.options import common_options, load_settings
 from pipeline.errors import SocialiticaError
 from pipeline.events import EventDecoder
+from pipeline.ingest.adapted import count_records, read_audit_log
 from pipeline.ingest.canonical import read_canonical
 from pipeline.ingest.csvmap import CsvMapping, count_rows, read_csv_events
 from pipeline.ingest.items import IngestItem, TopicKind
 from pipeline.ingest.producer import EventProducer, IngestSummary
 from pipeline.settings import Settings
 from pipeline.topics import ensure_topics
+
+
+AUDIT_FORMATS = format_names()
 
 
 def _conditions(values: tuple[str, ...], option: str) -> tuple[tuple[str, str], ...]:
@@ -37,13 +43,24 @@ def _is_csv(path: Path) -> bool:
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--topic", type=click.Choice(["logins", "interactions"]), required=True, help="Event topic to fill.")
+@click.option(
+    "--topic",
+    type=click.Choice(["logins", "interactions"]),
+    default=None,
+    help="Event topic for canonical and CSV input; audit logs choose the topic per record.",
+)
 @click.option(
     "--format",
     "file_format",
-    type=click.Choice(["auto", "canonical", "csv"]),
+    type=click.Choice(["auto", "canonical", "csv", *AUDIT_FORMATS]),
     default="auto",
-    help="Input format; auto: csv for .csv/.csv.gz files, canonical JSON lines otherwise.",
+    help="Input format; auto detects it from the file name and its first records.",
+)
+@click.option(
+    "--aliases",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="CSV or JSONL of alias,user_id pairs mapping e-mails and UPNs in audit logs to directory ids.",
 )
 @click.option("--user-column", help="CSV: column with the user id.")
 @click.option("--time-column", help="CSV: column with the event time.")
@@ -69,8 +86,9 @@ def _is_csv(path: Path) -> bool:
 @common_options
 def ingest(
     files: tuple[Path, ...],
-    topic: TopicKind,
+    topic: TopicKind | None,
     file_format: str,
+    aliases: Path | None,
     pack_size: int,
     keep: tuple[str, ...],
     skip: tuple[str, ...],
@@ -81,10 +99,11 @@ def ingest(
     source_timezone: str | None,
     **csv_options: str | None,
 ) -> None:
-    """Send event FILES to the logins or interactions topic.
+    """Send event FILES to the logins and interactions topics.
 
-    Canonical JSON lines are validated and sent as they are. CSV needs --user-column and
-    --time-column. Rejected rows go to the dead-letter topic with their reason.
+    Canonical JSON lines are validated and sent as they are; CSV needs --topic, --user-column and
+    --time-column; audit logs (m365, entra-signin, okta, google-workspace, slack, mattermost) are
+    mapped record by record. Rejected rows go to the dead-letter topic with their reason.
     """
     settings = load_settings(
         data_dir=data_dir,
@@ -93,8 +112,14 @@ def ingest(
         log_level=log_level,
         source_timezone=source_timezone,
     )
+    try:
+        formats = {path: _resolve_format(path, file_format) for path in files}
+    except SocialiticaError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if topic is None and any(name in ("canonical", "csv") for name in formats.values()):
+        raise click.UsageError("canonical and CSV input need --topic logins or --topic interactions")
     mapping = None
-    if file_format == "csv" or (file_format == "auto" and any(_is_csv(path) for path in files)):
+    if "csv" in formats.values():
         if not csv_options.get("user_column") or not csv_options.get("time_column"):
             raise click.UsageError("CSV input needs --user-column and --time-column")
         mapping = CsvMapping(
@@ -114,11 +139,13 @@ def ingest(
         )
         if topic == "interactions" and not (mapping.kind or mapping.kind_column):
             raise click.UsageError("CSV interactions need --kind or --kind-column")
+    alias_map = AliasMap.from_file(aliases) if aliases else None
 
     bootstrap = running_broker(settings)
     try:
         ensure_topics(settings, bootstrap)
-        summary = _ingest_files(settings, bootstrap, files, topic, file_format, mapping, pack_size)
+        sources = [_source(path, formats[path], topic, mapping, alias_map) for path in files]
+        summary = _ingest_files(settings, bootstrap, sources, pack_size)
     except SocialiticaError as exc:
         raise click.ClickException(str(exc)) from exc
     _print_summary(summary)
@@ -126,15 +153,40 @@ def ingest(
         raise click.ClickException(f"{summary.failed} messages were not acknowledged by Kafka; run the ingest again")
 
 
-def _ingest_files(
-    settings: Settings,
-    bootstrap: str,
-    files: tuple[Path, ...],
-    topic: TopicKind,
-    file_format: str,
-    mapping: CsvMapping | None,
-    pack_size: int,
-) -> IngestSummary:
+def _resolve_format(path: Path, requested: str) -> str:
+    if requested != "auto":
+        return requested
+    if _is_csv(path):
+        return "csv"
+    detected = detect_format(path)
+    return "canonical" if detected == CANONICAL else detected
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One input file with how to read it and how to size its progress bar."""
+
+    path: Path
+    unit: str
+    total: Callable[[], int]
+    items: Callable[[EventDecoder], Iterator[tuple[int, IngestItem]]]
+
+
+def _source(
+    path: Path, file_format: str, topic: TopicKind | None, mapping: CsvMapping | None, aliases: AliasMap | None
+) -> Source:
+    if file_format == "csv":
+        assert mapping is not None and topic is not None
+        return Source(path, "rows", lambda: count_rows(path), lambda decoder: read_csv_events(path, topic, mapping, decoder))
+    if file_format == "canonical":
+        assert topic is not None
+        return Source(path, "bytes", lambda: path.stat().st_size, lambda decoder: read_canonical(path, topic, decoder))
+    return Source(
+        path, "records", lambda: count_records(path), lambda decoder: read_audit_log(path, file_format, decoder, aliases)
+    )
+
+
+def _ingest_files(settings: Settings, bootstrap: str, sources: list[Source], pack_size: int) -> IngestSummary:
     decoder = EventDecoder(settings.source_zone, settings.future_tolerance_seconds)
     producer = EventProducer(settings, bootstrap, pack_size)
     summary = IngestSummary()
@@ -142,16 +194,10 @@ def _ingest_files(
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
     try:
         with Progress(*columns, console=console, transient=False) as progress:
-            for path in files:
-                use_csv = file_format == "csv" or (file_format == "auto" and _is_csv(path))
-                if use_csv:
-                    assert mapping is not None
-                    task = progress.add_task(f"{path.name} (rows)", total=count_rows(path))
-                    stream = read_csv_events(path, topic, mapping, decoder)
-                else:
-                    task = progress.add_task(f"{path.name} (bytes)", total=path.stat().st_size)
-                    stream = read_canonical(path, topic, decoder)
-                producer.send_items(_tracked(stream, progress, task), summary, str(path))
+            for source in sources:
+                task = progress.add_task(f"{source.path.name} ({source.unit})", total=source.total())
+                stream = source.items(decoder)
+                producer.send_items(_tracked(stream, progress, task), summary, str(source.path))
                 producer.send_pending()
     finally:
         summary.failed = producer.close()

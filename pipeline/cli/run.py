@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.cli.broker import broker_for_run, running_broker
+from pipeline.cli.connect import broker_for_run, running_broker
 from pipeline.cli.options import common_options, load_settings
 from pipeline.settings import Settings
 
@@ -43,11 +43,13 @@ def worker_options(function):  # type: ignore[no-untyped-def]
 
 def _run_worker(settings: Settings, broker: str) -> None:
     import faust
+    import prometheus_client
 
     from agents.worker import ActivityWorker
     from pipeline.topics import ensure_topics
 
     ensure_topics(settings, broker)
+    prometheus_client.disable_created_metrics()  # *_created series only double the exposition
     worker = ActivityWorker(settings, broker)
     worker.warehouse.prepare()
     click.echo(

@@ -17,7 +17,7 @@ def running_broker(settings: Settings) -> str:
     """Return the configured broker, or the address of the local broker running in the data dir."""
     if settings.broker:
         return settings.broker
-    from pipeline.broker.launcher import find_running
+    from pipeline.broker import find_running
 
     info = find_running(settings.data_dir)
     if info is None:
@@ -37,7 +37,7 @@ def broker_for_run(settings: Settings) -> Iterator[str]:
     if settings.broker:
         yield settings.broker
         return
-    from pipeline.broker.launcher import LocalBroker, find_running
+    from pipeline.broker import LocalBroker, find_running
 
     info = find_running(settings.data_dir)
     if info is not None:
