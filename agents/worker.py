@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterable, Mapping
+from datetime import date
 
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
@@ -18,12 +19,14 @@ from agents.windows import ActivityIndex
 from pipeline.events import EventDecoder, Rejection
 from pipeline.kafka import faust_broker_url, faust_credentials
 from pipeline.settings import Settings
+from sinks.group_gauges import GroupGaugeCollector, compute_group_gauges
 from sinks.prometheus import ActivityCollector, PipelineMetrics
 from sinks.warehouse import Warehouse
 
 logger = logging.getLogger(__name__)
 
 USERS_TABLE = "users"
+PROFILES_TABLE = "profiles"
 
 
 class ActivityWorker:
@@ -104,6 +107,7 @@ class ActivityWorker:
 
         app.agent(self.logins_topic, name="logins")(process_logins)
         app.agent(self.interactions_topic, name="interactions")(process_interactions)
+        self._define_directory()
         self.raw_topics = define_raw_agents(
             app,
             settings,
@@ -115,6 +119,54 @@ class ActivityWorker:
             await self.flush()
 
         app.timer(settings.flush_interval_seconds, on_leader=False, name="flush")(flush_periodically)
+
+    def _define_directory(self) -> None:
+        """Keep the profiles of owned users in a table, and the group gauges fresh on the leader."""
+        settings, app = self.settings, self.app
+        self.directory_topic = app.topic(settings.directory_topic, key_type=bytes, value_type=bytes)
+        self.profiles = app.Table(
+            PROFILES_TABLE, key_type=bytes, value_type=bytes, partitions=settings.topic_partitions
+        )
+        self.group_gauges = GroupGaugeCollector(lambda: self.app.is_leader())
+        self.registry.register(self.group_gauges)
+
+        async def store_profiles(stream: faust.StreamT) -> None:
+            async for event in stream.events():
+                message = event.message
+                if message.key is None or not message.value:
+                    continue  # a tombstone or an unkeyed record carries no profile
+                self.profiles[message.key] = message.value
+
+        async def refresh_group_gauges() -> None:
+            await self.refresh_group_gauges()
+
+        app.agent(self.directory_topic, name="directory")(store_profiles)
+        if settings.group_dimension_names:
+            app.timer(settings.group_gauge_interval_seconds, on_leader=True, name="group-gauges")(
+                refresh_group_gauges
+            )
+
+    async def refresh_group_gauges(self) -> None:
+        """Recompute the per-group gauges from the warehouse in a thread; failures keep the old values."""
+        settings = self.settings
+        reading = self.processor.clock()
+        if reading.today is None:
+            return
+        try:
+            gauges = await asyncio.to_thread(
+                compute_group_gauges,
+                settings.data_dir,
+                settings.reporting_timezone,
+                settings.group_dimension_names,
+                date.fromordinal(reading.today),
+                settings.group_min_size,
+                settings.group_max_labels,
+            )
+        except Exception:  # the warehouse may lack a directory yet; gauges are retried next interval
+            logger.warning("group gauges not updated", exc_info=True)
+            return
+        self.group_gauges.update(gauges)
+        logger.debug("group gauges updated: %d series pairs", len(gauges))
 
     async def _handle(self, topic_index: int, event: EventT) -> None:
         message = event.message

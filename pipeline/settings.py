@@ -61,6 +61,13 @@ class Settings(BaseSettings):
         description="Audit-log formats whose raw topics (<prefix>.raw.<format>) the worker maps: 'all', "
         "'none' or a comma-separated list such as 'm365,okta'.",
     )
+    group_dimensions: str = Field(
+        "department,location,country",
+        description="Directory fields exported as Prometheus group gauges (comma-separated; 'none' for none).",
+    )
+    group_min_size: int = Field(5, ge=1, description="Groups smaller than this are folded into 'other'.")
+    group_max_labels: int = Field(50, ge=2, description="Maximum group label values per dimension, 'other' included.")
+    group_gauge_interval_seconds: float = Field(60.0, gt=0, description="Seconds between group gauge updates.")
     aliases_file: Path | None = Field(
         None, description="CSV or JSONL of alias,user_id pairs joining audit-log identities to directory ids."
     )
@@ -98,6 +105,24 @@ class Settings(BaseSettings):
     @property
     def deadletter_topic(self) -> str:
         return f"{self.topic_prefix}.deadletter"
+
+    @property
+    def directory_topic(self) -> str:
+        return f"{self.topic_prefix}.directory"
+
+    @property
+    def group_dimension_names(self) -> tuple[str, ...]:
+        from sinks.hr import DIMENSIONS
+
+        if self.group_dimensions.strip() == "none":
+            return ()
+        chosen = tuple(name.strip() for name in self.group_dimensions.split(",") if name.strip())
+        unknown = sorted(set(chosen) - set(DIMENSIONS))
+        if unknown:
+            raise SettingsError(
+                f"SOCIALITICA_GROUP_DIMENSIONS names unknown field(s) {unknown}; choose from {list(DIMENSIONS)}"
+            )
+        return chosen
 
     def raw_topic(self, format_name: str) -> str:
         return f"{self.topic_prefix}.raw.{format_name}"

@@ -20,7 +20,7 @@ class TopicError(SocialiticaError):
 
 
 def ensure_topics(settings: Settings, broker: str) -> None:
-    """Create the event, dead-letter and raw audit-log topics when missing.
+    """Create the event, dead-letter, directory and raw audit-log topics when missing.
 
     The two event topics must have the same partition count: the user table is co-partitioned
     with both, so a user's logins and interactions meet in the same partition.
@@ -39,6 +39,16 @@ def ensure_topics(settings: Settings, broker: str) -> None:
             for name in names
             if name not in existing
         ]
+        if settings.directory_topic not in existing:
+            # Compacted: Kafka keeps the newest profile per user id for as long as the topic exists.
+            missing.append(
+                NewTopic(
+                    settings.directory_topic,
+                    settings.topic_partitions,
+                    settings.topic_replication_factor,
+                    topic_configs={"cleanup.policy": "compact"},
+                )
+            )
         if missing:
             try:
                 admin.create_topics(missing)

@@ -58,3 +58,16 @@ def kafka_topic_factory(kafka_bootstrap: str) -> Iterator[Callable[..., str]]:
         if created:
             admin.delete_topics(created, raise_errors=False)
         admin.close()
+
+
+@pytest.fixture(scope="session")
+def live_worker_metrics_url(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a real worker's /metrics after it processed logins, interactions, a bad event and a directory.
+
+    The worker runs on the wall clock with events from the last hour, a 30-person directory in
+    three departments, two locations and two countries, and group gauges refreshed every second.
+    """
+    from tests.integration.live_worker import start_live_worker
+
+    with start_live_worker(kafka_bootstrap, tmp_path_factory.mktemp("live-worker")) as url:
+        yield url

@@ -23,6 +23,7 @@ from pipeline.exports.i18n import LANGUAGES
 from pipeline.exports.inactive import EXPORT_DIMENSIONS, build_inactive_export
 from pipeline.exports.xlsx import write_inactive_xlsx
 from pipeline.errors import SocialiticaError
+from pipeline.settings import Settings
 from sinks.hr import (
     DEFAULT_EXCUSE_THRESHOLD,
     DEFAULT_GRACE_DAYS,
@@ -185,7 +186,7 @@ def directory_load(
     """
     if (effective is None) == (not effective_from_name):
         raise click.UsageError("give exactly one of --effective DATE or --effective-from-name")
-    settings = load_settings(data_dir=data_dir, log_level=log_level)
+    settings = load_settings(data_dir=data_dir, broker=broker, log_level=log_level)
     try:
         csv_mapping = load_mapping(mapping)
         loads, problems = [], []
@@ -205,6 +206,28 @@ def directory_load(
             f"{summary.effective}: {summary.listed} users listed, {summary.new} new, "
             f"{summary.changed} changed, {summary.left} left"
         )
+    _publish_directory(settings)
+
+
+def _publish_directory(settings: Settings) -> None:
+    """Send the current profiles to the directory topic when a broker is reachable."""
+    from pipeline.broker import find_running
+    from pipeline.directory.publish import current_profiles, publish_profiles
+    from pipeline.topics import ensure_topics
+
+    bootstrap = settings.broker
+    if bootstrap is None:
+        running = find_running(settings.data_dir)
+        bootstrap = running.bootstrap if running else None
+    if bootstrap is None:
+        click.echo(
+            f"not published to {settings.directory_topic}: no broker configured and none running in "
+            f"{settings.data_dir} (the warehouse history is stored)"
+        )
+        return
+    ensure_topics(settings, bootstrap)
+    count = publish_profiles(settings, bootstrap, current_profiles(settings.warehouse_dir / "directory" / "history.parquet"))
+    click.echo(f"published {count} current profiles to {settings.directory_topic}")
 
 
 def _format_from_suffix(path: Path) -> str:

@@ -19,6 +19,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 SOCIALITICA = [sys.executable, "-m", "pipeline"]
 
+# Workers started by any test; tests/integration/conftest.py kills the survivors after each test.
+STARTED_WORKERS: list[WorkerProcess] = []
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -90,7 +93,11 @@ class Deployment:
             check=False,
         )
 
-    def start_worker(self, *args: str) -> WorkerProcess:
+    def start_worker(self, *args: str, track: bool = True) -> WorkerProcess:
+        """Start a worker and wait until it owns every partition.
+
+        ``track=False`` leaves it out of the per-test clean-up, for workers that outlive a test.
+        """
         port = free_port()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = (self.data_dir / f"worker-{port}.log").open("w")
@@ -103,6 +110,8 @@ class Deployment:
             start_new_session=True,
         )
         worker = WorkerProcess(process, f"http://127.0.0.1:{port}/metrics", Path(log.name))
+        if track:
+            STARTED_WORKERS.append(worker)
         worker.wait_ready(self.partitions)
         return worker
 
@@ -146,7 +155,8 @@ class WorkerProcess:
         return self.process.returncode
 
     def kill(self) -> None:
-        os.killpg(self.process.pid, signal.SIGKILL)
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
 
     def log_tail(self, lines: int = 40) -> str:

@@ -1,0 +1,1 @@
+"""`socialitica bench`: throughput, latency, footprint, restart and warehouse figures of one worker."""

@@ -1,0 +1,51 @@
+"""Publishing the current directory to its compacted Kafka topic, one profile per user id."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import duckdb
+import orjson
+from kafka import KafkaProducer
+
+from pipeline.kafka import kafka_python_config
+from pipeline.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+PROFILE_COLUMNS = (
+    "user_id", "display_name", "email", "department", "team", "manager_id", "location", "country",
+    "employment_start", "account_type", "enabled", "valid_from",
+)  # fmt: skip
+
+
+def current_profiles(history_path: Path) -> list[dict[str, object]]:
+    """Return each user's open history row; a leaver's row has ``enabled`` false."""
+    columns = ", ".join(PROFILE_COLUMNS)
+    with duckdb.connect() as connection:
+        cursor = connection.execute(
+            f"""
+            SELECT {columns.replace("enabled", "enabled AND in_directory AS enabled")}
+            FROM read_parquet(?)
+            WHERE valid_to IS NULL
+            ORDER BY user_id
+            """,
+            [str(history_path)],
+        )
+        names = [description[0] for description in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def publish_profiles(settings: Settings, broker: str, profiles: list[dict[str, object]]) -> int:
+    """Send the profiles keyed by user id; the topic's compaction keeps the newest per user."""
+    producer = KafkaProducer(**kafka_python_config(settings, broker), acks="all", client_id="socialitica-directory")
+    try:
+        for profile in profiles:
+            value = orjson.dumps(profile, default=str)
+            producer.send(settings.directory_topic, key=str(profile["user_id"]).encode(), value=value)
+        producer.flush()
+    finally:
+        producer.close()
+    logger.info("published %d profiles to %s", len(profiles), settings.directory_topic)
+    return len(profiles)
