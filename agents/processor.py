@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -52,6 +52,17 @@ class DayCalendar:
 
 
 @dataclass(frozen=True, slots=True)
+class Message:
+    """The parts of a Kafka message the processor reads; ``context`` is the caller's event object."""
+
+    key: bytes | None
+    value: bytes | None
+    partition: int
+    offset: int
+    context: object = None
+
+
+@dataclass(frozen=True, slots=True)
 class RejectedEvent:
     """An event for the dead-letter topic: its bytes (the message's, or its packed element's) and why."""
 
@@ -61,7 +72,7 @@ class RejectedEvent:
 
 @dataclass(frozen=True, slots=True)
 class MessageOutcome:
-    """What one Kafka message produced."""
+    """Result of one Kafka message: accepted, redelivered and rejected events."""
 
     accepted: int
     duplicates: int
@@ -80,8 +91,8 @@ class _Touched:
 class ActivityProcessor:
     """Validate events, fold them into the user table, and keep the window index and flush set.
 
-    ``table`` is any mutable mapping from the user id's UTF-8 bytes to a serialised ``UserState``;
-    in the worker it is the Faust table, which must be used from inside the stream iteration.
+    ``table`` is any mutable mapping from the user id's UTF-8 bytes to a serialised ``UserState``.
+    In the worker it is the Faust table, which must be used from inside the stream iteration.
     Each user changed by a message is written to the table once, after all its events.
     """
 
@@ -121,15 +132,53 @@ class ActivityProcessor:
         table: MutableMapping[bytes, bytes],
     ) -> MessageOutcome:
         """Apply one Kafka message, single or packed; the caller sends ``rejected`` to the dead-letter topic."""
-        events, rejected = self._decode(topic_index, key, value or b"", partition)
+        return self.process_batch(topic_index, [Message(key, value, partition, offset)], table)[0]
+
+    def process_batch(
+        self,
+        topic_index: int,
+        messages: Sequence[Message],
+        table: MutableMapping[bytes, bytes],
+        enter_partition: Callable[[Message], None] = lambda message: None,
+    ) -> list[MessageOutcome]:
+        """Apply a batch of messages from one topic; return one outcome per message, in order.
+
+        Messages are handled partition by partition, in offset order within each. Before a
+        partition's messages, ``enter_partition`` receives its first message: the Faust store
+        reads and writes the partition of the current event, so the worker makes that message
+        current. Each user a partition's messages change is written to the table once, at the
+        end of that partition. The method never awaits, so no other agent can interleave.
+        """
+        by_partition: dict[int, list[int]] = {}
+        for position, message in enumerate(messages):
+            by_partition.setdefault(message.partition, []).append(position)
+
+        outcomes: list[MessageOutcome | None] = [None] * len(messages)
+        for partition, positions in by_partition.items():
+            enter_partition(messages[positions[0]])
+            touched: dict[str, _Touched] = {}
+            for position in positions:
+                outcomes[position] = self._process_message(topic_index, messages[position], table, touched)
+            self._store(partition, touched, table)
+        return [outcome for outcome in outcomes if outcome is not None]
+
+    def _process_message(
+        self,
+        topic_index: int,
+        message: Message,
+        table: MutableMapping[bytes, bytes],
+        touched: dict[str, _Touched],
+    ) -> MessageOutcome:
+        partition, offset = message.partition, message.offset
+        events, rejected = self._decode(topic_index, message.key, message.value or b"", partition)
         self._metrics.processed.labels(self._topic_names[topic_index]).inc(len(events) + len(rejected))
 
-        touched: dict[str, _Touched] = {}
         duplicates = 0
         login_outcomes: Counter[str] = Counter()
         interaction_labels: Counter[tuple[str, str]] = Counter()
         now = self._now()
         calendar = self._calendar
+        lag = self._metrics.event_lag
         for index, event in events:
             position = event_position(offset, index)
             self._note_processed(partition, topic_index, position)
@@ -145,11 +194,10 @@ class ActivityProcessor:
                 login_outcomes[event.outcome] += 1
             else:
                 interaction_labels[(event.kind, self._metrics.app_label(event.app))] += 1
-            self._metrics.event_lag.observe(max(0.0, now - event.timestamp))
+            lag.observe(max(0.0, now - event.timestamp))
             if self.newest_event_timestamp is None or event.timestamp > self.newest_event_timestamp:
                 self.newest_event_timestamp = event.timestamp
 
-        self._store(partition, touched, table)
         self._count(topic_index, rejected, duplicates, login_outcomes, interaction_labels)
         return MessageOutcome(len(events) - duplicates, duplicates, rejected)
 

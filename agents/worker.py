@@ -5,16 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Mapping
+import weakref
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
+from faust.streams import _current_event
 from faust.types import TP, EventT
 from prometheus_client import CollectorRegistry
 
 from agents.raw import define_raw_agents
-from agents.processor import INTERACTIONS, LOGINS, ActivityProcessor, DayCalendar
+from agents.processor import INTERACTIONS, LOGINS, ActivityProcessor, DayCalendar, Message
 from agents.windows import ActivityIndex
 from pipeline.events import EventDecoder, Rejection
 from pipeline.kafka import faust_broker_url, faust_credentials
@@ -29,13 +31,23 @@ USERS_TABLE = "users"
 PROFILES_TABLE = "profiles"
 
 
+def _make_current(message: Message) -> None:
+    """Make the message's event Faust's current event, so table reads and writes use its partition.
+
+    NOTE: this sets faust.streams' private context variable, as Stream does for each event it
+    yields, because faust-streaming 0.15 has no public way to pick the partition of a table access.
+    """
+    _current_event.set(weakref.ref(message.context))
+
+
 class ActivityWorker:
     """One Faust app with its agents, table, metrics and warehouse sink.
 
-    Guarantees: the user table changes once per accepted event and its offsets make redelivered
-    events no-ops, so a restart recovers the table without loss or double counting. The warehouse
-    is flushed every ``flush_interval_seconds``, before a partition is revoked and at shutdown;
-    after a hard kill, the next owner of a partition flushes the users changed since its last flush.
+    Guarantees: every accepted event is folded into the user table, which is written once per user
+    per batch and records the offsets applied. Redelivered events are therefore no-ops, so a
+    restart recovers the table without loss or double counting. The warehouse
+    is flushed every ``flush_interval_seconds``, before a partition is revoked and at shutdown.
+    After a hard kill, the next owner of a partition flushes the users changed since its last flush.
     """
 
     def __init__(self, settings: Settings, broker: str, registry: CollectorRegistry | None = None) -> None:
@@ -96,14 +108,15 @@ class ActivityWorker:
         app.on_partitions_revoked.connect(self._on_partitions_revoked)
         app.on_before_shutdown.connect(self._on_before_shutdown)
 
-        # 2. The agents: one per source topic, both writing the same co-partitioned table.
+        # 2. The agents: one per source topic, both writing the same co-partitioned table. Each
+        # takes messages in batches so a user's table entry is written once per batch.
         async def process_logins(stream: faust.StreamT) -> None:
-            async for event in stream.events():
-                await self._handle(LOGINS, event)
+            async for events in stream.take_events(settings.batch_max_messages, settings.batch_max_seconds):
+                await self._handle(LOGINS, events)
 
         async def process_interactions(stream: faust.StreamT) -> None:
-            async for event in stream.events():
-                await self._handle(INTERACTIONS, event)
+            async for events in stream.take_events(settings.batch_max_messages, settings.batch_max_seconds):
+                await self._handle(INTERACTIONS, events)
 
         app.agent(self.logins_topic, name="logins")(process_logins)
         app.agent(self.interactions_topic, name="interactions")(process_interactions)
@@ -168,13 +181,15 @@ class ActivityWorker:
         self.group_gauges.update(gauges)
         logger.debug("group gauges updated: %d series pairs", len(gauges))
 
-    async def _handle(self, topic_index: int, event: EventT) -> None:
-        message = event.message
-        outcome = self.processor.process(
-            topic_index, message.key, message.value, message.partition, message.offset, self.table
-        )
-        for rejected in outcome.rejected:
-            await self._send_to_deadletter(event, rejected.rejection, rejected.raw)
+    async def _handle(self, topic_index: int, events: Sequence[EventT]) -> None:
+        messages = [
+            Message(event.message.key, event.message.value, event.message.partition, event.message.offset, event)
+            for event in events
+        ]
+        outcomes = self.processor.process_batch(topic_index, messages, self.table, _make_current)
+        for event, outcome in zip(events, outcomes, strict=True):
+            for rejected in outcome.rejected:
+                await self._send_to_deadletter(event, rejected.rejection, rejected.raw)
 
     async def _send_to_deadletter(self, event: EventT, rejection: Rejection, raw: bytes) -> None:
         message = event.message

@@ -27,7 +27,7 @@ MAX_ID_LENGTH = 512
 
 
 class RejectReason(StrEnum):
-    """Why an event went to the dead-letter topic; also the ``reason`` label of the reject counter."""
+    """Reason an event went to the dead-letter topic, also the ``reason`` label of the reject counter."""
 
     INVALID_JSON = "invalid_json"
     NOT_AN_OBJECT = "not_an_object"

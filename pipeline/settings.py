@@ -54,6 +54,12 @@ class Settings(BaseSettings):
         "wall", description="'wall': today is the wall clock; 'replay': today is the newest event's day."
     )
     flush_interval_seconds: float = Field(10.0, gt=0, description="Seconds between warehouse flushes.")
+    batch_max_messages: int = Field(
+        5000, ge=1, description="Kafka messages an agent takes at once; each user is written once per batch."
+    )
+    batch_max_seconds: float = Field(
+        1.0, gt=0, description="Longest wait to fill a batch, in seconds: a bound on added latency."
+    )
     local_broker_timeout_seconds: float = Field(180.0, gt=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     raw_formats: str = Field(

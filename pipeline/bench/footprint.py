@@ -1,4 +1,4 @@
-"""Resident memory of a process tree and the disk space of a folder, read from /proc and the file system."""
+"""Resident memory and CPU time of a worker process, and the disk space of a folder."""
 
 from __future__ import annotations
 
@@ -53,3 +53,15 @@ def disk_bytes(folder: Path) -> int:
             except FileNotFoundError:
                 continue  # RocksDB removed an obsolete file during the walk
     return total
+
+
+def cpu_seconds(pid: int) -> float:
+    """Return the user and system CPU time that ``pid`` has used so far, all its threads included."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError as exc:
+        raise BenchError(f"process {pid} is gone; its CPU time cannot be read") from exc
+    # The command name in brackets may contain spaces, so count fields after its closing bracket.
+    fields = stat.rsplit(")", 1)[1].split()
+    user_ticks, system_ticks = int(fields[11]), int(fields[12])
+    return (user_ticks + system_ticks) / os.sysconf("SC_CLK_TCK")

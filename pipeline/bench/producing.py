@@ -1,4 +1,4 @@
-"""Sending benchmark events through the ingest producer, and reading topic and group offsets."""
+"""Sending benchmark events through the ingest producer, and removing the topics afterwards."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient
 
 from pipeline.bench.errors import BenchError
 from pipeline.ingest.items import IngestItem
@@ -38,30 +38,6 @@ def preload(settings: Settings, bootstrap: str, items: Iterable[IngestItem], pac
             f"{summary.rejected} events rejected; see the log above"
         )
     return PreloadResult(summary.sent, time.monotonic() - started)
-
-
-def end_offsets(settings: Settings, bootstrap: str, topics: Iterable[str]) -> dict[TopicPartition, int]:
-    """Return the next offset of every partition of ``topics``."""
-    consumer = KafkaConsumer(**kafka_python_config(settings, bootstrap), client_id="socialitica-bench")
-    try:
-        partitions = [
-            TopicPartition(topic, partition)
-            for topic in topics
-            for partition in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
-        return dict(consumer.end_offsets(partitions))
-    finally:
-        consumer.close()
-
-
-def committed_offsets(settings: Settings, bootstrap: str, group: str) -> dict[TopicPartition, int]:
-    """Return the offsets that consumer group ``group`` has committed."""
-    admin = KafkaAdminClient(**kafka_python_config(settings, bootstrap), client_id="socialitica-bench")
-    try:
-        offsets = admin.list_consumer_group_offsets(group)
-    finally:
-        admin.close()
-    return {partition: metadata.offset for partition, metadata in offsets.items()}
 
 
 def delete_topics(settings: Settings, bootstrap: str, prefixes: Iterable[str]) -> list[str]:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
 from pipeline.bench.errors import BenchError
 from pipeline.kafka import bootstrap_servers
@@ -47,13 +47,9 @@ async def _consume(bootstrap: str, topics: list[str], expected_events: int, time
     )
     await consumer.start()
     try:
-        partitions = [
-            TopicPartition(topic, partition)
-            for topic in topics
-            for partition in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
+        # Without a group id every partition of the subscribed topics is assigned, and with no
+        # committed offsets auto_offset_reset starts each one at its beginning.
+        consumer.subscribe(topics=topics)
 
         deadline = time.monotonic() + timeout_s
         events = 0

@@ -1,11 +1,15 @@
-"""Sustained events per second of one worker over a preloaded topic, from its processed counter."""
+"""Sustained events per second of one worker over preloaded topics: processed, and committed."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 
+from kafka import TopicPartition
+
 from pipeline.bench.errors import BenchError
+from pipeline.bench.footprint import cpu_seconds
+from pipeline.bench.offsets import GroupOffsets
 from pipeline.bench.scrape import counter_total, fetch
 from pipeline.bench.worker import WorkerProcess
 
@@ -14,30 +18,49 @@ PROCESSED = "socialitica_events_processed_total"
 
 @dataclass(frozen=True, slots=True)
 class ThroughputResult:
-    """Events counted between two polls of the processed counter, and the seconds between them."""
+    """Events between the first poll that saw progress and the end, and the worker's CPU time meanwhile.
+
+    ``processed_seconds`` ends when the processed counter includes the last event;
+    ``committed_seconds`` ends when the worker's group has committed the end of every partition, which
+    in Faust also means that the table's changelog records up to there were acknowledged.
+    """
 
     events: int
-    seconds: float
+    processed_seconds: float
+    committed_seconds: float
+    cpu_seconds: float
 
     @property
-    def events_per_second(self) -> float:
-        return self.events / self.seconds if self.seconds > 0 else 0.0
+    def processed_per_second(self) -> float:
+        return self.events / self.processed_seconds if self.processed_seconds > 0 else 0.0
+
+    @property
+    def committed_per_second(self) -> float:
+        return self.events / self.committed_seconds if self.committed_seconds > 0 else 0.0
 
 
 def measure_throughput(
-    worker: WorkerProcess, baseline: float, expected_events: int, interval_s: float, timeout_s: float
+    worker: WorkerProcess,
+    offsets: GroupOffsets,
+    goal: dict[TopicPartition, int],
+    baseline: float,
+    expected_events: int,
+    interval_s: float,
+    timeout_s: float,
 ) -> ThroughputResult:
-    """Poll the worker's processed counter until it has counted ``expected_events`` above ``baseline``.
+    """Poll the worker until it has processed ``expected_events`` above ``baseline`` and committed ``goal``.
 
-    The window starts at the first poll that sees progress and ends at the first poll that sees the
-    last event, so worker start-up and table recovery are left out, and the result errs low by at most
-    one interval. When every event was processed between two polls, the window starts at the last
-    poll before any progress instead.
+    The window starts at the first poll that sees progress, so worker start-up and table recovery
+    are left out, and each end errs late by at most one poll interval. The committed end also errs
+    late by up to one commit interval of the worker (Faust's default is 2.8 s). When every event was
+    processed between two polls, the window starts at the last poll before any progress instead.
     """
-    goal = baseline + expected_events
     deadline = time.monotonic() + timeout_s
-    idle_at = time.perf_counter()
-    first: tuple[float, float] | None = None
+    target = baseline + expected_events
+    idle_at, idle_cpu = time.perf_counter(), cpu_seconds(worker.pid)
+    first: tuple[float, float, float] | None = None
+
+    # 1. Until the processed counter includes every event.
     while True:
         worker.check_running()
         try:
@@ -45,20 +68,33 @@ def measure_throughput(
         except OSError:
             processed = baseline
         now = time.perf_counter()
-        if processed >= goal:
+        if processed >= target:
+            processed_at = now
             break
         if processed <= baseline:
-            idle_at = now
+            idle_at, idle_cpu = now, cpu_seconds(worker.pid)
         elif first is None:
-            first = (now, processed)
-        if time.monotonic() > deadline:
-            raise BenchError(
-                f"the worker processed {processed - baseline:.0f} of {expected_events} events within "
-                f"{timeout_s:.0f} s; see {worker.log_path}"
-            )
+            first = (now, processed, cpu_seconds(worker.pid))
+        _check_deadline(deadline, worker, f"processed {processed - baseline:.0f} of {expected_events} events")
         time.sleep(interval_s)
 
-    if first is None:
-        return ThroughputResult(int(processed - baseline), now - idle_at)
-    started, counted = first
-    return ThroughputResult(int(processed - counted), now - started)
+    # 2. Until the group's commits cover the end of every partition.
+    while not offsets.covers(goal):
+        worker.check_running()
+        _check_deadline(deadline, worker, "processed every event but did not commit their offsets")
+        time.sleep(interval_s)
+    committed_at = time.perf_counter()
+    cpu_end = cpu_seconds(worker.pid)
+
+    started, counted, cpu_start = first if first is not None else (idle_at, baseline, idle_cpu)
+    return ThroughputResult(
+        events=int(processed - counted),
+        processed_seconds=processed_at - started,
+        committed_seconds=committed_at - started,
+        cpu_seconds=cpu_end - cpu_start,
+    )
+
+
+def _check_deadline(deadline: float, worker: WorkerProcess, progress: str) -> None:
+    if time.monotonic() > deadline:
+        raise BenchError(f"timed out: the worker {progress}; see {worker.log_path}")

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import orjson
@@ -25,7 +26,7 @@ class MappingError(SocialiticaError):
 
 @dataclass(frozen=True, slots=True)
 class CsvMapping:
-    """How CSV columns become canonical events.
+    """Column mapping from CSV rows to canonical events.
 
     ``time_format`` is a strptime format (e.g. '%m/%d/%Y %H:%M:%S'); without it the time column
     must hold RFC 3339 or epoch values. Times without an offset are read in ``source_timezone``.
@@ -129,8 +130,6 @@ def _row_item(
         seconds = float(epoch)  # type: ignore[arg-type]
     else:
         try:
-            from zoneinfo import ZoneInfo
-
             seconds = parse_timestamp(time_value, ZoneInfo(mapping.source_timezone))
         except InvalidTimestamp as exc:
             return Rejected(line, "invalid_timestamp", str(exc), raw)
