@@ -331,6 +331,8 @@ def _mattermost_kind(event: str, record: dict[str, Any], user: str | None) -> tu
 
 
 def expect_mattermost(record: dict[str, Any]) -> RecordOutcome:
+    # NOTE: of the event_name schema only the actor's user_id and event.parameters.post are read,
+    # which is enough for posts and logins with a user id.
     if "event_name" in record:
         event = record.get("event_name") or ""
         raw_user = (record.get("actor") or {}).get("user_id")

@@ -93,7 +93,11 @@ class Deployment:
             check=False,
         )
 
-    def start_worker(self, *args: str, track: bool = True) -> WorkerProcess:
+    def start_worker_sharing_partitions(self, *args: str) -> WorkerProcess:
+        """Start a worker that joins a running group: it may own only some partitions at first."""
+        return self.start_worker(*args, wait_for_all=False)
+
+    def start_worker(self, *args: str, track: bool = True, wait_for_all: bool = True) -> WorkerProcess:
         """Start a worker and wait until it owns every partition.
 
         ``track=False`` leaves it out of the per-test clean-up, for workers that outlive a test.
@@ -112,7 +116,10 @@ class Deployment:
         worker = WorkerProcess(process, f"http://127.0.0.1:{port}/metrics", Path(log.name))
         if track:
             STARTED_WORKERS.append(worker)
-        worker.wait_ready(self.partitions)
+        if wait_for_all:
+            worker.wait_ready(self.partitions)
+        else:
+            worker.wait_serving()
         return worker
 
 
@@ -135,6 +142,18 @@ class WorkerProcess:
                 return False
 
         wait_for(ready, timeout_s, f"the worker to own {partitions} partitions ({self.log_path})")
+
+    def wait_serving(self, timeout_s: float = 120) -> None:
+        def serving() -> bool:
+            if self.process.poll() is not None:
+                raise AssertionError(f"worker exited with {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                self.metrics()
+            except OSError:
+                return False
+            return True
+
+        wait_for(serving, timeout_s, f"the worker to serve metrics ({self.log_path})")
 
     def wait_processed(self, count: int, timeout_s: float = 300) -> None:
         wait_for(

@@ -71,7 +71,7 @@ def new_deployment(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Callable[..
         prefixes = tuple(deployment.name for deployment in created)
         leftover = [topic for topic in admin.list_topics() if prefixes and topic.startswith(prefixes)]
         if leftover:
-            admin.delete_topics(leftover)
+            admin.delete_topics(leftover, raise_errors=False)
     finally:
         admin.close()
 
@@ -106,11 +106,11 @@ def event_offsets(deployment: Deployment) -> dict[str, dict[int, int]]:
 def wait_flushed(deployment: Deployment, worker: WorkerProcess) -> None:
     """Wait until the flush markers of the warehouse cover every message of both event topics.
 
-    Each message in these tests carries valid events, so processing it changes a user, and the
-    next periodic flush of its partition records in ``_flushes/p<partition>.json`` the position
-    of the newest event it covered. A position is ``event_position(offset, index in message)``.
-    The worker applies a message's events without yielding to the flush timer, so covering the
-    first event of the last message covers the whole message.
+    Each message in these tests carries valid events, so processing it changes a user. The next
+    periodic flush of its partition then writes the position of the newest event it covered to
+    ``_flushes/p<partition>.json``, where a position is ``event_position(offset, index in message)``
+    and not the bare offset. The worker applies all events of a message without yielding to the
+    flush timer, so covering the first event of the last message covers the whole message.
     """
     ends = event_offsets(deployment)
     markers = deployment.data_dir / "warehouse" / "_flushes"
@@ -363,9 +363,13 @@ def not_json(directory: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("make_file", [unknown_json, not_json], ids=["unknown-json", "not-json"])
+@pytest.mark.parametrize(
+    ("make_file", "problem"),
+    [(unknown_json, "no known format matches"), (not_json, "is not a JSON object")],
+    ids=["unknown-json", "not-json"],
+)
 def test_ingest_rejects_undetectable_file(
-    make_file: Callable[[Path], Path], tmp_path: Path, new_deployment: Callable[..., Deployment]
+    make_file: Callable[[Path], Path], problem: str, tmp_path: Path, new_deployment: Callable[..., Deployment]
 ) -> None:
     path = make_file(tmp_path)
     deployment = new_deployment(f"detect-{path.stem}", "none")
@@ -374,7 +378,7 @@ def test_ingest_rejects_undetectable_file(
 
     assert result.returncode != 0
     assert str(path) in result.stderr
-    assert "--format" in result.stderr or "JSON lines" in result.stderr
+    assert problem in result.stderr
 
 
 @pytest.mark.parametrize("file_name", DIRECTORY_EXPORTS)
