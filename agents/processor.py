@@ -179,9 +179,10 @@ class ActivityProcessor:
         now = self._now()
         calendar = self._calendar
         lag = self._metrics.event_lag
+        if events:
+            self._note_processed(partition, topic_index, event_position(offset, events[-1][0]))
         for index, event in events:
             position = event_position(offset, index)
-            self._note_processed(partition, topic_index, position)
             entry = touched.get(event.user_id)
             if entry is None:
                 entry = touched[event.user_id] = self._load(table, event.user_id)
@@ -343,10 +344,11 @@ class ActivityProcessor:
                 calendar.optional_day(state.last_login),
             )
             for topic_index in (LOGINS, INTERACTIONS):
-                processed[topic_index] = max(processed[topic_index], state.offsets[topic_index])
-            if state.offsets[LOGINS] > flushed[LOGINS] or state.offsets[INTERACTIONS] > flushed[INTERACTIONS]:
+                processed[topic_index] = max(processed[topic_index], state.positions[topic_index])
+            if state.positions[LOGINS] > flushed[LOGINS] or state.positions[INTERACTIONS] > flushed[INTERACTIONS]:
                 dirty[key.decode()] = state
-            newest = state.last_activity
+            # Failed logins count for the replay clock as they do while running.
+            newest = max((t for t in (state.last_activity, state.last_failed_login) if t is not None), default=None)
             if newest is not None and (self.newest_event_timestamp is None or newest > self.newest_event_timestamp):
                 self.newest_event_timestamp = newest
         return users
@@ -385,8 +387,8 @@ class ActivityProcessor:
     def flush_succeeded(self, batch: FlushBatch) -> None:
         if batch.partition in self._index.partitions:
             self._flushed[batch.partition] = (
-                batch.offsets[self._topic_names[LOGINS]],
-                batch.offsets[self._topic_names[INTERACTIONS]],
+                batch.positions[self._topic_names[LOGINS]],
+                batch.positions[self._topic_names[INTERACTIONS]],
             )
 
     def flush_failed(self, batch: FlushBatch) -> None:

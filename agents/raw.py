@@ -37,11 +37,13 @@ def define_raw_agents(
     registry: CollectorRegistry,
     event_topics: dict[str, faust.TopicT],
     send_to_deadletter: SendToDeadletter,
+    rejected_counter: Counter,
 ) -> list[str]:
     """Add one agent per configured format; return the raw topic names it consumes.
 
     Each mapped event is produced to its canonical topic keyed by user id, so it reaches the
-    activity agents exactly like an event a producer wrote there directly.
+    activity agents exactly like an event a producer wrote there directly. A rejected record is
+    counted both per format and in ``rejected_counter`` by reason, like a rejected event.
     """
     metrics = RawRecordMetrics(registry)
     aliases = AliasMap.from_file(settings.aliases_file) if settings.aliases_file else None
@@ -66,6 +68,7 @@ def define_raw_agents(
                 else:
                     metrics.records.labels(format_name, "rejected").inc()
                     rejection = Rejection(RejectReason(result.reason.value), result.detail)
+                    rejected_counter.labels(rejection.reason.value).inc()
                     await send_to_deadletter(event, rejection, event.message.value or b"")
 
         app.agent(topic, name=f"raw-{format_name}")(map_records)

@@ -22,7 +22,8 @@ class DayCounts:
 
     ``segment`` identifies this entry in the warehouse; a day entry that was pruned and later
     reopened by a very late event gets a new segment, and the warehouse adds the segments up.
-    ``topic_index`` and ``offset`` locate the last event applied, to tell flushed entries apart.
+    ``topic_index`` and ``offset`` (an event position) locate the last event applied, to tell
+    flushed entries apart.
     """
 
     segment: int
@@ -33,7 +34,7 @@ class DayCounts:
 
 @dataclass(slots=True)
 class UserState:
-    """Last-seen times (POSIX seconds) of one user, with the source offsets already applied."""
+    """Last-seen times (POSIX seconds) of one user, with the event positions per topic already applied."""
 
     first_seen: float
     last_login: float | None = None
@@ -41,7 +42,7 @@ class UserState:
     last_activity: float | None = None
     last_interaction: float | None = None
     last_by_kind: dict[str, float] = field(default_factory=dict)
-    offsets: list[int] = field(default_factory=lambda: [-1, -1])
+    positions: list[int] = field(default_factory=lambda: [-1, -1])
     days: dict[int, DayCounts] = field(default_factory=dict)
 
     def to_bytes(self) -> bytes:
@@ -54,14 +55,14 @@ class UserState:
                 self.last_activity,
                 self.last_interaction,
                 self.last_by_kind,
-                self.offsets,
+                self.positions,
                 days,
             ]
         )
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> UserState:
-        first, login, failed, activity, interaction, by_kind, offsets, days = orjson.loads(raw)
+        first, login, failed, activity, interaction, by_kind, positions, days = orjson.loads(raw)
         return cls(
             first,
             login,
@@ -69,7 +70,7 @@ class UserState:
             activity,
             interaction,
             by_kind,
-            offsets,
+            positions,
             {int(day): DayCounts(s, t, o, c) for day, (s, t, o, c) in days.items()},
         )
 
@@ -83,12 +84,13 @@ def apply_event(
     event: LoginEvent | InteractionEvent,
     day: int,
     topic_index: int,
-    offset: int,
+    position: int,
 ) -> UserState:
     """Fold one accepted event into the state and return it (a new object when ``state`` is None).
 
     Every time field takes the maximum, so late, out-of-order and repeated events never move a
-    user backwards. The caller skips events whose offset the state has already applied.
+    user backwards. The caller skips events whose position (see ``pipeline.packing``) the state
+    has already applied.
     """
     if state is None:
         state = UserState(first_seen=event.timestamp)
@@ -112,19 +114,19 @@ def apply_event(
 
     entry = state.days.get(day)
     if entry is None:
-        # Offsets are unique within a partition per topic, so this pair names the entry uniquely.
-        entry = state.days[day] = DayCounts(segment=offset * 2 + topic_index, topic_index=topic_index, offset=offset)
+        # Positions are unique within a partition per topic, so this pair names the entry uniquely.
+        entry = state.days[day] = DayCounts(segment=position * 2 + topic_index, topic_index=topic_index, offset=position)
     entry.topic_index = topic_index
-    entry.offset = offset
+    entry.offset = position
     entry.counts[action] = entry.counts.get(action, 0) + 1
 
-    state.offsets[topic_index] = offset
+    state.positions[topic_index] = position
     return state
 
 
-def is_applied(state: UserState | None, topic_index: int, offset: int) -> bool:
-    """Tell whether the event at ``offset`` was already folded in (a redelivery after a restart)."""
-    return state is not None and offset <= state.offsets[topic_index]
+def is_applied(state: UserState | None, topic_index: int, position: int) -> bool:
+    """Tell whether the event at ``position`` was already folded in (a redelivery after a restart)."""
+    return state is not None and position <= state.positions[topic_index]
 
 
 def prune_days(state: UserState, newest_day: int, flushed_offsets: tuple[int, int]) -> None:

@@ -127,6 +127,7 @@ class ActivityWorker:
             self.registry,
             {"logins": self.logins_topic, "interactions": self.interactions_topic},
             self._send_to_deadletter,
+            self.metrics.rejected,
         )
         async def flush_periodically() -> None:
             await self.flush()
@@ -228,7 +229,7 @@ class ActivityWorker:
         for partition in sorted(actives - owned):
             started = time.monotonic()
             users = self.processor.assign_partition(
-                partition, self._stored_items(partition), self.warehouse.flushed_offsets(partition)
+                partition, self._stored_items(partition), self.warehouse.flushed_positions(partition)
             )
             logger.info(
                 "partition %d assigned: %d users indexed in %.2f s",

@@ -66,11 +66,14 @@ class WarehouseError(SocialiticaError):
 
 @dataclass(frozen=True, slots=True)
 class FlushBatch:
-    """Users of one partition changed since the last flush, and the offsets processed up to then."""
+    """Users of one partition changed since the last flush, and the event positions processed up to then.
+
+    A position is ``pipeline.packing.event_position(offset, index in the message)`` per topic.
+    """
 
     partition: int
     users: Mapping[str, UserState]
-    offsets: Mapping[str, int]
+    positions: Mapping[str, int]
 
 
 def _micros(seconds: float | None) -> int | None:
@@ -124,14 +127,14 @@ class Warehouse:
             path = self.table_dir(table) / f"p{batch.partition}" / f"{seq:020d}.parquet"
             _write_parquet_atomically(rows, path)
             written[table] = rows.num_rows
-        marker = {"offsets": dict(batch.offsets), "flush_seq": seq, "written_at": time.time()}
+        marker = {"positions": dict(batch.positions), "flush_seq": seq, "written_at": time.time()}
         _write_bytes_atomically(orjson.dumps(marker), self._flush_marker(batch.partition))
         return written
 
-    def flushed_offsets(self, partition: int) -> dict[str, int]:
-        """Return the source offsets the last flush of ``partition`` covered ({} when none)."""
+    def flushed_positions(self, partition: int) -> dict[str, int]:
+        """Return the event positions per topic the last flush of ``partition`` covered ({} when none)."""
         try:
-            return dict(orjson.loads(self._flush_marker(partition).read_bytes())["offsets"])
+            return dict(orjson.loads(self._flush_marker(partition).read_bytes())["positions"])
         except FileNotFoundError:
             return {}
         except (orjson.JSONDecodeError, KeyError, TypeError) as exc:

@@ -109,7 +109,7 @@ def test_flush_batches_hand_over_dirty_users(harness: Harness) -> None:
     batches = harness.processor.take_flush_batches()
     assert [batch.partition for batch in batches] == [0]
     assert set(batches[0].users) == {"ana", "bob"}
-    assert batches[0].offsets == {"t.logins": event_position(1, 0), "t.interactions": -1}
+    assert batches[0].positions == {"t.logins": event_position(1, 0), "t.interactions": -1}
     assert harness.processor.take_flush_batches() == []
 
 
@@ -175,7 +175,7 @@ def test_packed_message_coalesces_per_user(harness: Harness) -> None:
     state = UserState.from_bytes(harness.table[ana.encode()])
     assert state.last_login == NOW - 30
     assert state.last_failed_login == NOW - 20
-    assert state.offsets[LOGINS] == event_position(0, 1)
+    assert state.positions[LOGINS] == event_position(0, 1)
     assert harness.index.known_users() == 2
     assert harness.metric("socialitica_logins_total", {"outcome": "success"}) == 2
 

@@ -88,9 +88,9 @@ def test_reopened_day_segments_add_up(warehouse: Warehouse, tmp_path: Path) -> N
 
 
 def test_flushed_offsets_round_trip(warehouse: Warehouse) -> None:
-    assert warehouse.flushed_offsets(3) == {}
+    assert warehouse.flushed_positions(3) == {}
     warehouse.write(FlushBatch(3, sample_users(), {"t.logins": 7, "t.interactions": 9}))
-    assert warehouse.flushed_offsets(3) == {"t.logins": 7, "t.interactions": 9}
+    assert warehouse.flushed_positions(3) == {"t.logins": 7, "t.interactions": 9}
 
 
 def test_reader_and_writer_never_lock(warehouse: Warehouse, tmp_path: Path) -> None:
