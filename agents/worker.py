@@ -150,6 +150,7 @@ class ActivityWorker:
                 if message.key is None or not message.value:
                     continue  # a tombstone or an unkeyed record carries no profile
                 self.profiles[message.key] = message.value
+                self.metrics.profile_updates.inc()
 
         async def refresh_group_gauges() -> None:
             await self.refresh_group_gauges()

@@ -153,6 +153,9 @@ class PipelineMetrics:
         self.flush_failures = Counter(
             "socialitica_flush_failures", "Warehouse flushes that failed and will be retried.", registry=registry
         )
+        self.profile_updates = Counter(
+            "socialitica_directory_updates", "Directory profiles received from the directory topic.", registry=registry
+        )
         self.flushed_rows = Counter(
             "socialitica_flushed_rows", "Rows written to the warehouse.", ["table"], registry=registry
         )

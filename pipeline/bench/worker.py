@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.bench.errors import BenchError
+from pipeline.bench.errors import BenchError, BenchTimeout
 from pipeline.bench.scrape import Samples, fetch
 from pipeline.settings import ENV_PREFIX, Settings
 
@@ -111,7 +111,7 @@ class WorkerProcess:
             if owned == partitions:
                 return time.monotonic() - self.started_at
             time.sleep(READY_POLL_INTERVAL_S)
-        raise BenchError(
+        raise BenchTimeout(
             f"the worker did not own {partitions} partitions within {timeout_s:.0f} s; see {self.log_path}"
         )
 

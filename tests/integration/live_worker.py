@@ -88,6 +88,7 @@ def start_live_worker(broker: str, folder: Path) -> Iterator[str]:
             f"group gauges from the directory ({worker.log_path})",
         )
         assert sample(worker.metrics(), "socialitica_known_users") > 0
+        assert sample(worker.metrics(), "socialitica_directory_updates_total") == len(users)
         yield worker.metrics_url
     finally:
         worker.stop()
