@@ -206,6 +206,9 @@ class ActivityProcessor:
         self, topic_index: int, key: bytes | None, value: bytes, partition: int
     ) -> tuple[list[tuple[int, LoginEvent | InteractionEvent]], list[RejectedEvent]]:
         is_login = topic_index == LOGINS
+        if not is_packed(value) and key is None:
+            detail = "message has no key; produce each event with key=user_id, or pack events per partition"
+            return [], [RejectedEvent(Rejection(RejectReason.KEY_MISMATCH, detail), value)]
         if not is_packed(value):
             if is_login:
                 single: LoginEvent | InteractionEvent | Rejection = self._decoder.decode_login(value, key)

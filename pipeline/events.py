@@ -41,6 +41,7 @@ class RejectReason(StrEnum):
     UNKNOWN_KIND = "unknown_kind"
     WRONG_PARTITION = "wrong_partition"
     PACKED_TOO_LARGE = "packed_too_large"
+    TOO_LARGE = "too_large"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,7 @@ class EventDecoder:
         self._now = now
 
     def decode_login(self, raw: bytes, key: bytes | None = None) -> LoginEvent | Rejection:
+        """Validate one login; a ``key`` (the Kafka message key) must equal the user id."""
         try:
             return self._login(self._load(raw), key)
         except _Invalid as invalid:

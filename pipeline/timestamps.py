@@ -38,7 +38,10 @@ def parse_timestamp(value: object, source_zone: tzinfo) -> float:
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=source_zone)
-    return parsed.timestamp()
+    seconds = parsed.timestamp()
+    if seconds < 0:
+        raise InvalidTimestamp(f"timestamp {value!r} is before 1970")
+    return seconds
 
 
 def _looks_numeric(text: str) -> bool:
@@ -49,6 +52,8 @@ def _looks_numeric(text: str) -> bool:
 def _from_epoch(number: float) -> float:
     if number != number or number in (float("inf"), float("-inf")):
         raise InvalidTimestamp(f"timestamp {number!r} is not a finite number")
-    if abs(number) >= EPOCH_MILLISECONDS_THRESHOLD:
+    if number < 0:
+        raise InvalidTimestamp(f"timestamp {number!r} is before 1970; epoch values must be positive")
+    if number >= EPOCH_MILLISECONDS_THRESHOLD:
         return number / 1000.0
     return number

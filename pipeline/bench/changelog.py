@@ -1,8 +1,8 @@
 """Writing the user table's changelog topic directly, and counting its records.
 
-A worker that starts with no local state rebuilds its table from this topic, so seeding it with
-one record per user gives a table of any size without processing events: the state a long-running
-deployment has after Kafka compacted the changelog to the newest record per user.
+A worker that starts with no local state rebuilds its table from this topic. Seeding it with one
+record per user therefore gives a table of any size without processing events. One record per user
+is what a long-running deployment keeps after Kafka has compacted the changelog.
 """
 
 from __future__ import annotations

@@ -31,9 +31,9 @@ class RawConsumerResult:
 def consume_raw(bootstrap: str, topics: Iterable[str], expected_events: int, timeout_s: float) -> RawConsumerResult:
     """Read ``topics`` from the beginning until ``expected_events`` events are decoded.
 
-    Each message is parsed with ``orjson.loads``; a packed message (a JSON array) is iterated and
-    each event's ``user_id`` is read, so the figure includes the same per-event decoding the worker
-    needs, and nothing else: no validation, no state and no commits.
+    Each message is parsed with ``orjson.loads``. For a packed message (a JSON array), each event's
+    ``user_id`` is read, so the figure includes the per-event decoding that the worker needs. It
+    excludes everything else: validation, state and commits.
     """
     return asyncio.run(_consume(bootstrap, list(topics), expected_events, timeout_s))
 

@@ -12,7 +12,7 @@ MIB = 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """A figure's goal: ``meets`` tells whether a value reaches ``text``."""
+    """A figure's goal: ``meets`` returns whether a value reaches the goal that ``text`` states."""
 
     text: str
     meets: Callable[[float], bool]

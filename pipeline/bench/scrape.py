@@ -51,8 +51,7 @@ class Samples:
 def counter_total(text: str, name: str) -> float:
     """Sum the samples of one metric from exposition text without parsing the whole page.
 
-    The full parser takes milliseconds per page; this keeps fine-grained polling cheap for the
-    polling process, so the poll interval stays close to the requested one.
+    The full parser takes milliseconds per page, which would stretch a fine poll interval.
     """
     total = 0.0
     for line in text.splitlines():

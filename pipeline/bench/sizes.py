@@ -35,7 +35,7 @@ FULL = BenchSizes(
     pack_size=200,
     partitions=4,
     query_repeats=3,
-    poll_interval_seconds=0.25,
+    poll_interval_seconds=0.5,
 )
 
 SMALL = BenchSizes(
@@ -46,5 +46,5 @@ SMALL = BenchSizes(
     pack_size=200,
     partitions=4,
     query_repeats=1,
-    poll_interval_seconds=0.05,
+    poll_interval_seconds=0.1,
 )

@@ -18,11 +18,12 @@ PROCESSED = "socialitica_events_processed_total"
 
 @dataclass(frozen=True, slots=True)
 class ThroughputResult:
-    """Events between the first poll that saw progress and the end, and the worker's CPU time meanwhile.
+    """Events processed in the measured window, its length to each end, and the worker's CPU time in it.
 
-    ``processed_seconds`` ends when the processed counter includes the last event;
-    ``committed_seconds`` ends when the worker's group has committed the end of every partition, which
-    in Faust also means that the table's changelog records up to there were acknowledged.
+    ``processed_seconds`` ends when the processed counter includes the last event.
+    ``committed_seconds`` ends when the worker's group has committed the end of every partition.
+    Faust 0.15 flushes its producer before each commit, so by then the broker has also acknowledged
+    the table's changelog records for those events.
     """
 
     events: int
@@ -50,15 +51,15 @@ def measure_throughput(
 ) -> ThroughputResult:
     """Poll the worker until it has processed ``expected_events`` above ``baseline`` and committed ``goal``.
 
-    The window starts at the first poll that sees progress, so worker start-up and table recovery
-    are left out, and each end errs late by at most one poll interval. The committed end also errs
-    late by up to one commit interval of the worker (Faust's default is 2.8 s). When every event was
-    processed between two polls, the window starts at the last poll before any progress instead.
+    The window starts at the last poll that saw no progress, so worker start-up and table recovery
+    are left out. Each end errs late by at most one poll interval, which makes the rate err low. A poll
+    that saw progress cannot start the window: the worker serves /metrics from the event loop that
+    processes events, so a poll can stall until a whole batch is done. The committed end also
+    errs late by up to one commit interval of the worker (Faust's default is 2.8 s).
     """
     deadline = time.monotonic() + timeout_s
     target = baseline + expected_events
-    idle_at, idle_cpu = time.perf_counter(), cpu_seconds(worker.pid)
-    first: tuple[float, float, float] | None = None
+    started, cpu_start = time.perf_counter(), cpu_seconds(worker.pid)
 
     # 1. Until the processed counter includes every event.
     while True:
@@ -72,9 +73,7 @@ def measure_throughput(
             processed_at = now
             break
         if processed <= baseline:
-            idle_at, idle_cpu = now, cpu_seconds(worker.pid)
-        elif first is None:
-            first = (now, processed, cpu_seconds(worker.pid))
+            started, cpu_start = now, cpu_seconds(worker.pid)
         _check_deadline(deadline, worker, f"processed {processed - baseline:.0f} of {expected_events} events")
         time.sleep(interval_s)
 
@@ -84,14 +83,12 @@ def measure_throughput(
         _check_deadline(deadline, worker, "processed every event but did not commit their offsets")
         time.sleep(interval_s)
     committed_at = time.perf_counter()
-    cpu_end = cpu_seconds(worker.pid)
 
-    started, counted, cpu_start = first if first is not None else (idle_at, baseline, idle_cpu)
     return ThroughputResult(
-        events=int(processed - counted),
+        events=int(processed - baseline),
         processed_seconds=processed_at - started,
         committed_seconds=committed_at - started,
-        cpu_seconds=cpu_end - cpu_start,
+        cpu_seconds=cpu_seconds(worker.pid) - cpu_start,
     )
 
 

@@ -41,7 +41,11 @@ ORDER BY last_activity NULLS FIRST
 
 
 def synthetic_states(users: int, now: float, seed: int = 11) -> list[UserState]:
-    """Return the state of ``users`` users after one login and one interaction each, built by ``apply_event``."""
+    """Return the state of ``users`` users after one login and one interaction each, built by ``apply_event``.
+
+    The events are in no topic, so the states record no applied positions (-1): a worker that
+    restores them has nothing to redeliver and nothing to flush.
+    """
     draw = random.Random(seed)
     calendar = DayCalendar(ZoneInfo("UTC"))
     states = []
@@ -53,6 +57,7 @@ def synthetic_states(users: int, now: float, seed: int = 11) -> list[UserState]:
         )
         state = apply_event(None, login, calendar.day(login.timestamp), 0, number)
         apply_event(state, interaction, calendar.day(interaction.timestamp), 1, number)
+        state.positions = [-1, -1]
         states.append(state)
     return states
 

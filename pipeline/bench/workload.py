@@ -16,6 +16,7 @@ from pipeline.ingest.items import IngestItem, Outgoing
 LOGIN_SHARE = 0.3
 FAILED_LOGIN_SHARE = 0.05
 HISTORY_SECONDS = 30 * 86400
+JITTER_SECONDS = 60.0
 APPS = ("blogs", "forums", "wikis", "files", "communities", "chat", "mail")
 KINDS = tuple(sorted(INTERACTION_KINDS))
 CLIENTS = ("web", "mobile", "desktop")
@@ -31,8 +32,7 @@ def user_id(number: int) -> str:
 class SyntheticEvents:
     """Canonical events of synthetic users, as the items that ``socialitica ingest`` sends.
 
-    Event times are spread over the ``HISTORY_SECONDS`` before ``now`` unless a time is given.
-    About ``LOGIN_SHARE`` of the events are logins (``FAILED_LOGIN_SHARE`` of those failed), and
+    Event times lie in the ``HISTORY_SECONDS`` before ``now``. About ``LOGIN_SHARE`` of the events are logins (``FAILED_LOGIN_SHARE`` of those failed), and
     the rest are interactions of a random kind and app.
     """
 
@@ -42,19 +42,24 @@ class SyntheticEvents:
         self._now = now
         self._serial = 0
 
-    def random_users(
-        self, count: int, users: int, first_user: int = 0, timestamp: float | None = None
-    ) -> Iterator[Outgoing]:
-        """Yield ``count`` events, each of a user drawn uniformly from ``users`` users."""
+    def random_users(self, count: int, users: int, first_user: int = 0) -> Iterator[Outgoing]:
+        """Yield ``count`` events in time order over the history, each of a user drawn uniformly from ``users``.
+
+        Event times rise from ``now - HISTORY_SECONDS`` to ``now`` with up to a minute of jitter, as
+        in a live stream or a time-sorted export, so a user's state keeps few unflushed days.
+        """
         draw = self._random.randrange
-        for _ in range(count):
+        jitter = self._random.random
+        start = self._now - HISTORY_SECONDS
+        step = HISTORY_SECONDS / max(1, count)
+        for number in range(count):
+            timestamp = min(self._now, start + number * step + jitter() * JITTER_SECONDS)
             yield self.event(first_user + draw(users), timestamp)
 
-    def each_user(self, first_user: int, end_user: int) -> Iterator[Outgoing]:
-        """Yield one successful login and one interaction for every user in ``first_user..end_user-1``."""
-        for number in range(first_user, end_user):
-            yield self.event(number, login=True, failed=False)
-            yield self.event(number, login=False)
+    def live(self, count: int, users: int, timestamp: float) -> list[Outgoing]:
+        """Return ``count`` events of users drawn uniformly from ``users``, all at ``timestamp``."""
+        draw = self._random.randrange
+        return [self.event(draw(users), timestamp) for _ in range(count)]
 
     def event(
         self, number: int, timestamp: float | None = None, login: bool | None = None, failed: bool | None = None

@@ -24,6 +24,7 @@ _data_dir_option = click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("data"),
+    envvar="SOCIALITICA_DATA_DIR",
     show_default=True,
     help="Folder whose kafka/ subfolder contains the broker's configuration, log and topics.",
 )

@@ -361,12 +361,29 @@ def export_inactive(
     fmt = fmt or output.suffix.lower().lstrip(".")
     if fmt not in ("xlsx", "csv"):
         raise click.UsageError(f"cannot tell the format of {output}; pass --format xlsx or --format csv")
+    if len(delimiter) != 1:
+        raise click.BadParameter(f"{delimiter!r} is not one character; use ',' or ';'", param_hint="--delimiter")
+    if not output.parent.is_dir():
+        raise click.BadParameter(f"folder {output.parent} does not exist; create it first", param_hint="-o")
     settings = load_settings(data_dir=data_dir, reporting_timezone=reporting_timezone, log_level=log_level)
-    day = as_of.date() if as_of else today_in(settings.reporting_timezone)
+    if not (settings.data_dir / "socialitica.duckdb").exists() and not settings.warehouse_dir.is_dir():
+        raise click.ClickException(
+            f"no warehouse at {settings.data_dir}: pass the --data-dir the worker uses "
+            "(or start it with `socialitica run --data-dir DIR`)"
+        )
     try:
         con = open_reporting_connection(settings.data_dir, settings.reporting_timezone)
     except SocialiticaError as exc:
         raise click.ClickException(str(exc)) from exc
+    if as_of is not None:
+        day = as_of.date()
+    elif settings.clock == "replay":
+        row = con.execute("SELECT max(day) FROM user_days").fetchone()
+        if row is None or row[0] is None:
+            raise click.ClickException("the warehouse has no events yet, so the replay clock has no day")
+        day = row[0]
+    else:
+        day = today_in(settings.reporting_timezone)
     try:
         result = build_inactive_export(con, day, days, by, grace_days, excuse_threshold)
     finally:

@@ -83,6 +83,9 @@ def _is_csv(path: Path) -> bool:
     show_default=True,
     help="Events per Kafka message, packed per partition; 1 sends each event alone, keyed by user id.",
 )
+@click.option(
+    "--fail-on-rejects", is_flag=True, help="Exit with status 1 when any row was rejected (they are still dead-lettered)."
+)
 @common_options
 def ingest(
     files: tuple[Path, ...],
@@ -90,6 +93,7 @@ def ingest(
     file_format: str,
     aliases: Path | None,
     pack_size: int,
+    fail_on_rejects: bool,
     keep: tuple[str, ...],
     skip: tuple[str, ...],
     data_dir: Path | None,
@@ -150,7 +154,12 @@ def ingest(
         raise click.ClickException(str(exc)) from exc
     _print_summary(summary)
     if summary.failed:
-        raise click.ClickException(f"{summary.failed} messages were not acknowledged by Kafka; run the ingest again")
+        raise click.ClickException(
+            f"{summary.failed} messages were not acknowledged by Kafka; see the error above. Events already "
+            "acknowledged are counted again if the same file is ingested again"
+        )
+    if fail_on_rejects and summary.rejected:
+        raise click.ClickException(f"{summary.rejected} rows were rejected (--fail-on-rejects)")
 
 
 def _resolve_format(path: Path, requested: str) -> str:

@@ -57,4 +57,6 @@ def load_settings(**flags: Any) -> Settings:
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # kafka-python logs every connection at INFO; its warnings and errors still show.
+    logging.getLogger("kafka").setLevel(max(logging.getLevelName(settings.log_level), logging.WARNING))
     return settings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from pathlib import Path
 
 import click
@@ -41,6 +42,17 @@ def worker_options(function):  # type: ignore[no-untyped-def]
     return function
 
 
+def _check_port_free(settings: Settings) -> None:
+    with socket.socket() as probe:
+        try:
+            probe.bind((settings.web_host, settings.web_port))
+        except OSError as exc:
+            raise click.UsageError(
+                f"port {settings.web_port} on {settings.web_host} is in use ({exc.strerror}); "
+                "pass --web-port or set SOCIALITICA_WEB_PORT"
+            ) from exc
+
+
 def _run_worker(settings: Settings, broker: str) -> None:
     import faust
     import prometheus_client
@@ -66,6 +78,7 @@ def _run_worker(settings: Settings, broker: str) -> None:
 def run(data_dir: Path | None, broker: str | None, **flags: object) -> None:
     """Run the pipeline: the configured broker or a local one, and the worker. Ctrl-C stops all."""
     settings = load_settings(data_dir=data_dir, broker=broker, **flags)
+    _check_port_free(settings)
     with broker_for_run(settings) as bootstrap:
         try:
             _run_worker(settings, bootstrap)
@@ -81,4 +94,5 @@ def run(data_dir: Path | None, broker: str | None, **flags: object) -> None:
 def worker(data_dir: Path | None, broker: str | None, **flags: object) -> None:
     """Run only the worker, against --broker or the local broker already running in --data-dir."""
     settings = load_settings(data_dir=data_dir, broker=broker, **flags)
+    _check_port_free(settings)
     _run_worker(settings, running_broker(settings))

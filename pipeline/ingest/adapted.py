@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pipeline.adapters import AliasMap, Ignored, Mapped, adapt_file, get_adapter
 from pipeline.events import EventDecoder
-from pipeline.ingest.items import IngestItem, Rejected, Skipped, canonical_value, validated
+from pipeline.ingest.items import DEADLETTER_EXCERPT_BYTES, IngestItem, Rejected, Skipped, canonical_value, validated
 
 
 def read_audit_log(
@@ -25,7 +25,7 @@ def read_audit_log(
         elif isinstance(result, Ignored):
             yield read, Skipped(record.position, f"{result.reason.value}: {result.detail}")
         else:
-            yield read, Rejected(record.position, result.reason.value, result.detail, record.raw)
+            yield read, Rejected(record.position, result.reason.value, result.detail, record.raw[:DEADLETTER_EXCERPT_BYTES])
 
 
 def count_records(path: Path) -> int:

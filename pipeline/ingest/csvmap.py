@@ -77,33 +77,44 @@ def read_csv_events(
     connection = duckdb.connect()
     connection.execute("SET TimeZone = 'UTC'")
     try:
-        columns = [
-            row[0]
-            for row in connection.execute(
-                "DESCRIBE SELECT * FROM read_csv(?, all_varchar = true, header = true)", [str(path)]
-            ).fetchall()
-        ]
-        unknown = sorted(mapping.referenced_columns() - set(columns))
-        if unknown:
-            raise MappingError(f"{path}: column(s) {unknown} not found; the file has {columns}")
-
-        time_sql = "NULL"
-        parameters: list[object] = [str(path)]
-        if mapping.time_format:
-            time_sql = f"epoch(timezone(?, try_strptime({_quoted(mapping.time_column)}, ?)))"
-            parameters = [mapping.source_timezone, mapping.time_format, str(path)]
-        cursor = connection.execute(
-            f"SELECT {time_sql} AS __epoch, * FROM read_csv(?, all_varchar = true, header = true)", parameters
-        )
-        names = ["__epoch", *columns]
-        read = 0
-        while batch := cursor.fetchmany(FETCH_ROWS):
-            for values in batch:
-                read += 1
-                row = dict(zip(names, values, strict=True))
-                yield read, _row_item(path, read + 1, row, topic, mapping, decoder)
+        yield from _read_rows(connection, path, topic, mapping, decoder)
+    except duckdb.Error as exc:
+        raise MappingError(
+            f"{path}: the CSV could not be read: {str(exc).splitlines()[0]}. Fix the file; a file in another "
+            "encoding can be converted with `iconv -f latin1 -t utf-8`"
+        ) from exc
     finally:
         connection.close()
+
+
+def _read_rows(
+    connection: duckdb.DuckDBPyConnection, path: Path, topic: TopicKind, mapping: CsvMapping, decoder: EventDecoder
+) -> Iterator[tuple[int, IngestItem]]:
+    columns = [
+        row[0]
+        for row in connection.execute(
+            "DESCRIBE SELECT * FROM read_csv(?, all_varchar = true, header = true)", [str(path)]
+        ).fetchall()
+    ]
+    unknown = sorted(mapping.referenced_columns() - set(columns))
+    if unknown:
+        raise MappingError(f"{path}: column(s) {unknown} not found; the file has {columns}")
+
+    time_sql = "NULL"
+    parameters: list[object] = [str(path)]
+    if mapping.time_format:
+        time_sql = f"epoch(timezone(?, try_strptime({_quoted(mapping.time_column)}, ?)))"
+        parameters = [mapping.source_timezone, mapping.time_format, str(path)]
+    cursor = connection.execute(
+        f"SELECT {time_sql} AS __epoch, * FROM read_csv(?, all_varchar = true, header = true)", parameters
+    )
+    names = ["__epoch", *columns]
+    read = 0
+    while batch := cursor.fetchmany(FETCH_ROWS):
+        for values in batch:
+            read += 1
+            row = dict(zip(names, values, strict=True))
+            yield read, _row_item(path, read + 1, row, topic, mapping, decoder)
 
 
 def _row_item(

@@ -43,8 +43,22 @@ class Rejected:
 IngestItem = Outgoing | Skipped | Rejected
 
 
+# Kafka's default message size limit is 1 MiB; a larger event could be neither sent nor
+# dead-lettered, so it is rejected here and only its first bytes go to the dead-letter topic.
+MAX_EVENT_BYTES = 256 * 1024
+DEADLETTER_EXCERPT_BYTES = 64 * 1024
+
+
 def validated(decoder: EventDecoder, topic: TopicKind, value: bytes, line: int) -> Outgoing | Rejected:
     """Validate a canonical event exactly as the worker will, so bad rows fail here, early."""
+    if len(value) > MAX_EVENT_BYTES:
+        return Rejected(
+            line,
+            "too_large",
+            f"event is {len(value)} bytes, above the limit of {MAX_EVENT_BYTES}; the dead-letter "
+            f"topic keeps its first {DEADLETTER_EXCERPT_BYTES} bytes",
+            value[:DEADLETTER_EXCERPT_BYTES],
+        )
     if topic == "logins":
         event: LoginEvent | InteractionEvent | Rejection = decoder.decode_login(value)
     else:

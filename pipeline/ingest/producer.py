@@ -17,6 +17,8 @@ from pipeline.settings import Settings
 logger = logging.getLogger(__name__)
 
 MAX_REJECTED_SHOWN = 10
+# Packs stay under Kafka's default 1 MiB message limit with room for the record overhead.
+MAX_PACK_BYTES = 900 * 1024
 
 
 class ProduceError(SocialiticaError):
@@ -49,6 +51,7 @@ class EventProducer:
         self._topics = {"logins": settings.logins_topic, "interactions": settings.interactions_topic}
         self._pack_size = pack_size
         self._packs: dict[tuple[str, int], list[bytes]] = {}
+        self._pack_bytes: dict[tuple[str, int], int] = {}
         self._partition_counts: dict[str, int] = {}
         self._failures = 0
         self._first_error: Exception | None = None
@@ -87,7 +90,10 @@ class EventProducer:
             return
         partition = partition_for(item.key.decode(), self._partition_count(topic))
         pack = self._packs.setdefault((topic, partition), [])
+        if pack and self._pack_bytes.get((topic, partition), 0) + len(item.value) > MAX_PACK_BYTES:
+            self._send_pack(topic, partition, pack)
         pack.append(item.value)
+        self._pack_bytes[(topic, partition)] = self._pack_bytes.get((topic, partition), 0) + len(item.value) + 1
         if len(pack) >= self._pack_size:
             self._send_pack(topic, partition, pack)
 
@@ -104,6 +110,7 @@ class EventProducer:
         value = b"[" + b",".join(pack) + b"]"
         self._producer.send(topic, value=value, partition=partition).add_errback(self._on_error)
         pack.clear()
+        self._pack_bytes[(topic, partition)] = 0
 
     def send_pending(self) -> None:
         """Send the partly filled packs; call at the end of each file to keep files in order."""

@@ -207,3 +207,11 @@ def test_packed_bad_elements_rejected_alone(harness: Harness) -> None:
     assert reasons == ["wrong_partition", "invalid_timestamp"]
     assert orjson.loads(outcome.rejected[0].raw)["user_id"] == stranger
     assert stranger.encode() not in harness.table
+
+
+def test_unkeyed_single_message_rejected(harness: Harness) -> None:
+    value = orjson.dumps({"event_id": "1", "user_id": "ana", "timestamp": NOW, "outcome": "success"})
+    outcome = harness.processor.process(LOGINS, None, value, 0, 0, harness.table)
+    assert outcome.accepted == 0
+    assert [item.rejection.reason.value for item in outcome.rejected] == ["key_mismatch"]
+    assert b"ana" not in harness.table
