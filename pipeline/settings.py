@@ -117,6 +117,10 @@ class Settings(BaseSettings):
         return f"{self.topic_prefix}.directory"
 
     @property
+    def absences_topic(self) -> str:
+        return f"{self.topic_prefix}.absences"
+
+    @property
     def group_dimension_names(self) -> tuple[str, ...]:
         from sinks.hr import DIMENSIONS
 

@@ -29,6 +29,7 @@ def ensure_topics(settings: Settings, broker: str) -> None:
         settings.logins_topic,
         settings.interactions_topic,
         settings.deadletter_topic,
+        settings.absences_topic,
         *(settings.raw_topic(name) for name in settings.raw_format_names),
     )
     admin = KafkaAdminClient(**kafka_python_config(settings, broker), client_id="socialitica-admin")

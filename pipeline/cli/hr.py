@@ -209,16 +209,22 @@ def directory_load(
     _publish_directory(settings)
 
 
+def _reachable_broker(settings: Settings) -> str | None:
+    """Return the configured broker or the data dir's running local broker, if any."""
+    from pipeline.broker import find_running
+
+    if settings.broker:
+        return settings.broker
+    running = find_running(settings.data_dir)
+    return running.bootstrap if running else None
+
+
 def _publish_directory(settings: Settings) -> None:
     """Send the current profiles to the directory topic when a broker is reachable."""
-    from pipeline.broker import find_running
     from pipeline.directory.publish import current_profiles, publish_profiles
     from pipeline.topics import ensure_topics
 
-    bootstrap = settings.broker
-    if bootstrap is None:
-        running = find_running(settings.data_dir)
-        bootstrap = running.bootstrap if running else None
+    bootstrap = _reachable_broker(settings)
     if bootstrap is None:
         click.echo(
             f"not published to {settings.directory_topic}: no broker configured and none running in "
@@ -287,8 +293,12 @@ def absences_load(
     reporting_timezone: str | None,
     log_level: str | None,
 ) -> None:
-    """Read absence FILES (CSV or JSONL: user_id, start, end, reason) and store them."""
-    settings = load_settings(data_dir=data_dir, log_level=log_level)
+    """Read absence FILES (CSV or JSONL: user_id, start, end, reason) and store them.
+
+    The absences are stored in the warehouse and, when a broker is reachable, also sent to the
+    absences topic keyed by user id.
+    """
+    settings = load_settings(data_dir=data_dir, broker=broker, log_level=log_level)
     try:
         found, problems = [], []
         for path in files:
@@ -302,6 +312,15 @@ def absences_load(
     except DirectoryError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{len(found)} absence(s) read, {total} stored in total")
+    bootstrap = _reachable_broker(settings)
+    if bootstrap is None:
+        click.echo(f"not published to {settings.absences_topic}: no broker configured and none running in {settings.data_dir}")
+        return
+    from pipeline.directory.publish import publish_absences
+    from pipeline.topics import ensure_topics
+
+    ensure_topics(settings, bootstrap)
+    click.echo(f"published {publish_absences(settings, bootstrap, found)} absences to {settings.absences_topic}")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,14 +1,16 @@
-"""Publishing the current directory to its compacted Kafka topic, one profile per user id."""
+"""Publishing the directory (compacted topic, one profile per user id) and absences to Kafka."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
 import orjson
 from kafka import KafkaProducer
 
+from pipeline.directory.records import Absence
 from pipeline.kafka import kafka_python_config
 from pipeline.settings import Settings
 
@@ -35,6 +37,22 @@ def current_profiles(history_path: Path) -> list[dict[str, object]]:
         )
         names = [description[0] for description in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def publish_absences(settings: Settings, broker: str, absences: Sequence[Absence]) -> int:
+    """Send each absence keyed by user id to the absences topic (kept, not compacted)."""
+    producer = KafkaProducer(**kafka_python_config(settings, broker), acks="all", client_id="socialitica-absences")
+    try:
+        for absence in absences:
+            value = orjson.dumps(
+                {"user_id": absence.user_id, "start": absence.start, "end": absence.end, "reason": absence.reason}
+            )
+            producer.send(settings.absences_topic, key=absence.user_id.encode(), value=value)
+        producer.flush()
+    finally:
+        producer.close()
+    logger.info("published %d absences to %s", len(absences), settings.absences_topic)
+    return len(absences)
 
 
 def publish_profiles(settings: Settings, broker: str, profiles: list[dict[str, object]]) -> int:

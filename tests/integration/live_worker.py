@@ -80,6 +80,12 @@ def start_live_worker(broker: str, folder: Path) -> Iterator[str]:
             "directory", "load", str(folder / "directory.jsonl"), "--snapshot", "--effective", "2020-01-01"
         )
         assert loaded.returncode == 0, loaded.stderr + loaded.stdout
+        assert f"published {len(users)} current profiles" in loaded.stdout
+        absences = folder / "absences.csv"
+        absences.write_text(f"user_id,start,end,reason\n{users[1]},2020-02-03,2020-02-07,vacation\n")
+        absent = deployment.cli("absences", "load", str(absences))
+        assert absent.returncode == 0, absent.stderr + absent.stdout
+        assert "published 1 absences" in absent.stdout
         sent = produce_workload(broker, deployment.name, users)
         worker.wait_processed(sent)
         wait_for(
