@@ -264,7 +264,12 @@ class ActivityWorker:
     # 4. Flushing to the warehouse, in a thread so the event loop keeps consuming.
     async def flush(self, partitions: Iterable[int] | None = None) -> None:
         async with self._flush_lock:
-            for batch in self.processor.take_flush_batches(partitions):
+            batches = self.processor.take_flush_batches(partitions)
+            if batches:
+                # The table changes behind these rows must be durable in the changelog first, so
+                # the warehouse is never ahead of the state a restarted worker recovers.
+                await self.app.producer.flush()
+            for batch in batches:
                 started = time.monotonic()
                 try:
                     written = await asyncio.to_thread(self.warehouse.write, batch)
