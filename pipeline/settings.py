@@ -90,9 +90,9 @@ class Settings(BaseSettings):
     @classmethod
     def load(cls, **overrides: Any) -> Settings:
         """Read the environment once and apply the non-None overrides (from CLI flags)."""
-        given = {key: value for key, value in overrides.items() if value is not None}
+        explicit = {key: value for key, value in overrides.items() if value is not None}
         try:
-            return cls(**given)
+            return cls(**explicit)
         except ValidationError as exc:
             problems = "; ".join(
                 f"{ENV_PREFIX}{'_'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"

@@ -42,11 +42,11 @@ def fold_groups(counts: Sequence[GroupCounts], dimension: str, min_size: int, ma
         groups = [item for item in counts if item.window == window and item.group not in (UNKNOWN_GROUP, FORMER_GROUP)]
         groups.sort(key=lambda item: (-item.population, item.group))
         other_population = other_active = 0
-        kept = 0
+        named = 0
         for item in groups:
-            if item.population >= min_size and kept < max_groups - 1:
+            if item.population >= min_size and named < max_groups - 1:
                 gauges.append(GroupGauge(window, dimension, item.group, item.population, item.active))
-                kept += 1
+                named += 1
             else:
                 other_population += item.population
                 other_active += item.active
@@ -79,7 +79,7 @@ class GroupGaugeCollector(Collector):
     """Exports the latest computed group gauges, only while ``is_exporter()`` is true.
 
     Every worker reads the same warehouse, so only one of them (the Faust leader) exports these
-    series; a sum over workers then counts each person once.
+    series. A sum over workers then counts each person once.
     """
 
     def __init__(self, is_exporter: Callable[[], bool]) -> None:

@@ -41,7 +41,7 @@ class EventProducer:
     """A kafka-python producer that sends with acks=all and reports delivery failures.
 
     With ``pack_size`` above 1, events are packed per partition into JSON arrays of up to that
-    many events (see ``pipeline.packing``); with 1, each event is its own message keyed by user id.
+    many events (see ``pipeline.packing``). With 1, each event is its own message keyed by user id.
     """
 
     def __init__(self, settings: Settings, broker: str, pack_size: int = 1) -> None:
