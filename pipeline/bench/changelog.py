@@ -72,7 +72,7 @@ def seed_changelog(settings: Settings, bootstrap: str, records: Iterable[tuple[s
 
 
 def changelog_records(settings: Settings, bootstrap: str) -> int:
-    """Return how many records the changelog topic holds: the sum of its partitions' end offsets."""
+    """Return how many records the changelog topic contains: the sum of its partitions' end offsets."""
     with GroupOffsets(settings, bootstrap, settings.app_id) as offsets:
         ends = offsets.end_offsets([changelog_topic(settings)])
     if not ends:

@@ -22,6 +22,7 @@ import shutil
 import tempfile
 import time
 import uuid
+from itertools import islice
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -65,6 +66,7 @@ class BenchOptions:
     settings: Settings
     broker: str | None
     cert_file: Path | None
+    cert_events: int | None
     work_dir: Path | None
     keep_files: bool
     mode: str
@@ -139,7 +141,8 @@ class BenchRun:
         logger.info("step 1: preloading %s", self.options.cert_file or f"{sizes.events} events of {sizes.users} users")
         if self.options.cert_file:
             decoder = EventDecoder(settings.source_zone, settings.future_tolerance_seconds)
-            loaded = preload(settings, bootstrap, cert_emails(self.options.cert_file, decoder), sizes.pack_size)
+            emails = islice(cert_emails(self.options.cert_file, decoder), self.options.cert_events)
+            loaded = preload(settings, bootstrap, emails, sizes.pack_size)
         else:
             loaded = preload(settings, bootstrap, events.random_users(sizes.events, sizes.users), sizes.pack_size)
         self.details.update(

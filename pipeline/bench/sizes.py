@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 class BenchSizes:
     """How much work each step does.
 
-    ``events`` events of ``users`` users are preloaded for the throughput step; the footprint,
+    ``events`` events of ``users`` users are preloaded for the throughput step. The footprint,
     restart, flush and query steps run with ``large_users`` users.
     """
 

@@ -43,8 +43,8 @@ ORDER BY last_activity NULLS FIRST
 def synthetic_states(users: int, now: float, seed: int = 11) -> list[UserState]:
     """Return the state of ``users`` users after one login and one interaction each, built by ``apply_event``.
 
-    The events are in no topic, so the states record no applied positions (-1): a worker that
-    restores them has nothing to redeliver and nothing to flush.
+    The events are in no topic, so the states record no applied positions (-1). A worker that
+    restores them therefore has nothing to redeliver and nothing to flush.
     """
     draw = random.Random(seed)
     calendar = DayCalendar(ZoneInfo("UTC"))
@@ -65,8 +65,8 @@ def synthetic_states(users: int, now: float, seed: int = 11) -> list[UserState]:
 def time_flush(states: list[UserState], partitions: int, data_dir: Path) -> float:
     """Write every state through ``Warehouse.write``, one batch per partition as the worker does; return seconds.
 
-    Users are spread over partitions by their number, not by murmur2: the split only sets how
-    many files are written, and murmur2 in pure Python would double the setup time.
+    Users are spread over partitions by their number rather than by murmur2, because the split
+    only decides how many files are written.
     """
     warehouse = Warehouse(data_dir, "UTC")
     warehouse.prepare()
@@ -103,12 +103,13 @@ def load_synthetic_directory(warehouse_dir: Path, users: int) -> float:
 
 
 def time_queries(data_dir: Path, as_of: dt.date, repeats: int) -> dict[str, float]:
-    """Return the median seconds of each query over the worker's views and the directory.
+    """Return the median seconds of each query over the views of ``data_dir`` and its directory.
 
     ``inactive_per_department`` is the `report --by department` computation: statuses of every
     directory user in the 1, 7, 30 and 365-day windows, counted per department.
     """
     connection = open_reporting_connection(data_dir, "UTC")
+    connection.execute("SET enable_progress_bar = false")
     try:
         queries: dict[str, Callable[[], object]] = {
             "inactive_per_department": lambda: build_report_by(

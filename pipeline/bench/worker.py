@@ -33,7 +33,7 @@ def free_port() -> int:
 def _die_with_parent() -> None:
     """Ask Linux to SIGKILL the child when the benchmark dies, so no worker outlives a killed run.
 
-    Runs in the child between fork and exec; it only calls prctl and getppid, which take no locks.
+    Runs in the child between fork and exec. It only calls prctl and getppid, which take no locks.
     """
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) != 0 or os.getppid() == 1:

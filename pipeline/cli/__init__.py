@@ -7,6 +7,7 @@ import duckdb
 from kafka.errors import KafkaError
 
 from pipeline.broker.cli import broker as broker_group
+from pipeline.cli.bench import bench
 from pipeline.cli.hr import absences, directory, export
 from pipeline.cli.ingest import ingest
 from pipeline.cli.report import report
@@ -54,3 +55,4 @@ main.add_command(directory)
 main.add_command(absences)
 main.add_command(export)
 main.add_command(broker_group)
+main.add_command(bench)

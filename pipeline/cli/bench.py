@@ -33,7 +33,8 @@ DEFAULT_CERT_FILE = Path(__file__).resolve().parents[3] / "shared" / "data" / "c
 @click.option(
     "--cert",
     is_flag=True,
-    help="Preload the CERT r4.2 e-mails (2.4 million events of 899 users) instead of synthetic events.",
+    help="Preload the CERT r4.2 e-mails (2.4 million events of 899 users) instead of synthetic events; "
+    "with --events or --small, only the first events of the file.",
 )
 @click.option(
     "--cert-file",
@@ -74,8 +75,8 @@ def bench(
     """Measure one worker: events per second against a decode-only consumer, latency, memory, state
     size, restart and restore times, warehouse flush and query times.
 
-    Runs on a local broker in a temporary folder unless --broker is given, and takes several minutes
-    at the default sizes. The other SOCIALITICA_* settings (time zones, flush interval) apply to the
+    Runs on a local broker in a temporary folder unless --broker is given, and takes from several minutes
+    to an hour at the default sizes, depending on the worker's rate. The other SOCIALITICA_* settings (time zones, flush interval) apply to the
     workers it starts.
     """
     from pipeline.bench.report import format_table
@@ -99,11 +100,16 @@ def bench(
     if settings.broker_security_protocol != "PLAINTEXT":
         raise click.UsageError("the benchmark supports PLAINTEXT brokers only; unset SOCIALITICA_BROKER_SECURITY_PROTOCOL")
 
+    # --cert preloads the whole file unless --events or --small limits it.
+    cert_events = events
+    if cert_events is None and small:
+        cert_events = sizes.events
     options = BenchOptions(
         sizes=sizes,
         settings=settings,
         broker=broker.removeprefix("kafka://") if broker else None,
         cert_file=chosen_cert,
+        cert_events=cert_events,
         work_dir=work_dir,
         keep_files=keep_files,
         mode="small" if small else "full",
