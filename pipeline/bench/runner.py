@@ -22,17 +22,18 @@ import shutil
 import tempfile
 import time
 import uuid
-from itertools import islice
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from kafka.errors import KafkaError
 
-from pipeline.bench.environment import load_average, machine, source_revision, versions
+from agents.state import UserState
 from pipeline.bench.changelog import changelog_records, seed_changelog
+from pipeline.bench.environment import load_average, machine, source_revision, versions
 from pipeline.bench.errors import BenchError, BenchTimeout
 from pipeline.bench.footprint import disk_bytes, rss_bytes
 from pipeline.bench.latency import measure_latency
@@ -133,9 +134,22 @@ class BenchRun:
             broker.stop()
 
     def _run_steps(self, settings: Settings, bootstrap: str, root: Path) -> None:
+        ensure_topics(settings, bootstrap)
+        self._measure_event_path(settings, bootstrap)
+        large = settings.model_copy(
+            update={
+                "data_dir": root / "large",
+                "app_id": f"{settings.app_id}-large",
+                "topic_prefix": f"{settings.topic_prefix}-large",
+            }
+        )
+        states = self._measure_large_table(large, bootstrap)
+        self._measure_warehouse(states, root / "flush")
+
+    def _measure_event_path(self, settings: Settings, bootstrap: str) -> None:
+        """Run steps 1 to 6 on the deployment of ``settings``."""
         sizes = self.sizes
         events = SyntheticEvents(seed=1, now=time.time())
-        ensure_topics(settings, bootstrap)
 
         # 1. Preload, so that the worker's rate is the rate of consumption alone.
         logger.info("step 1: preloading %s", self.options.cert_file or f"{sizes.events} events of {sizes.users} users")
@@ -168,7 +182,7 @@ class BenchRun:
         throughput = self._measure_throughput(settings, bootstrap, worker, 0, loaded.events, timeout_s)
         self.results["events_per_second"] = round(throughput.committed_per_second)
         self.results["events_per_second_processed"] = round(throughput.processed_per_second)
-        self.results["ratio"] = round(throughput.committed_per_second / raw.events_per_second, 3)
+        self.results["ratio"] = round(throughput.committed_per_second / raw.events_per_second, 4)
         self.details.update(
             throughput_processed_seconds=round(throughput.processed_seconds, 2),
             throughput_committed_seconds=round(throughput.committed_seconds, 2),
@@ -182,7 +196,7 @@ class BenchRun:
         # 4. Memory and state at the throughput step's user count.
         self.results["rss_bytes"] = {}
         self.results["state_bytes_per_user"] = {}
-        self._record_footprint(worker, settings)
+        known = self._record_footprint(worker, settings)
 
         # 5. Latency at half the measured rate.
         rate = max(1.0, throughput.committed_per_second / 2)
@@ -199,18 +213,21 @@ class BenchRun:
             event_lag_p99_bucket_seconds=latency.event_lag_p99_bucket,
         )
 
-        # 6. Stop the worker.
+        # 6. Stop the worker. A clean stop flushes RocksDB's memtables and drops its write-ahead logs.
         self._record_worker_flushes(worker)
         worker.stop()
+        self.details["state_bytes_per_user_after_stop"] = round(disk_bytes(settings.state_dir) / known, 1)
 
-        # 7. A second deployment whose table contains large_users users, seeded through its changelog.
+    def _measure_large_table(self, large: Settings, bootstrap: str) -> list[UserState]:
+        """Run steps 7 and 8 on a second deployment; return the seeded states for the warehouse step."""
+        sizes = self.sizes
+
+        # 7. A table of large_users users, seeded through its changelog.
         logger.info("step 7: seeding a changelog with %d users", sizes.large_users)
-        large = settings.model_copy(
-            update={"data_dir": root / "large", "app_id": f"{settings.app_id}-large", "topic_prefix": f"{settings.topic_prefix}-large"}
-        )
         ensure_topics(large, bootstrap)
         states = synthetic_states(sizes.large_users, time.time())
-        seeded = seed_changelog(large, bootstrap, ((user_id(number), state.to_bytes()) for number, state in enumerate(states)))
+        records = ((user_id(number), state.to_bytes()) for number, state in enumerate(states))
+        seeded = seed_changelog(large, bootstrap, records)
         self.details["seeded_changelog_records"] = seeded
 
         # 8. Restore from the changelog alone, then restart from the local RocksDB state.
@@ -222,16 +239,18 @@ class BenchRun:
         worker = self._start_worker(large, bootstrap)
         self.results["restart_seconds"] = self._time_ready(worker, restore_timeout_s, "restart")
         worker.stop()
+        return states
 
-        # 9. Warehouse: one flush of every seeded user, then the reporting queries over it.
-        logger.info("step 9: flushing %d users and timing queries", sizes.large_users)
-        warehouse_root = root / "flush"
-        self.results["flush_seconds"] = round(time_flush(states, sizes.partitions, warehouse_root), 3)
-        del states
+    def _measure_warehouse(self, states: list[UserState], data_dir: Path) -> None:
+        """Run step 9: one flush of every seeded user, then the reporting queries over it."""
+        sizes = self.sizes
+        logger.info("step 9: flushing %d users and timing queries", len(states))
+        self.results["flush_seconds"] = round(time_flush(states, sizes.partitions, data_dir), 3)
+        states.clear()
         self.details["directory_load_seconds"] = round(
-            load_synthetic_directory(warehouse_root / "warehouse", sizes.large_users), 2
+            load_synthetic_directory(data_dir / "warehouse", sizes.large_users), 2
         )
-        queries = time_queries(warehouse_root, dt.datetime.now(dt.UTC).date(), sizes.query_repeats)
+        queries = time_queries(data_dir, dt.datetime.now(dt.UTC).date(), sizes.query_repeats)
         self.results["query_seconds"] = {name: round(seconds, 4) for name, seconds in queries.items()}
 
     def _delete_topics(self, settings: Settings, bootstrap: str, name: str) -> None:

@@ -53,9 +53,9 @@ def measure_throughput(
 
     The window starts at the last poll that saw no progress, so worker start-up and table recovery
     are left out. Each end errs late by at most one poll interval, which makes the rate err low.
-    Only a poll that was answered and saw no progress moves the start, because the worker serves
-    /metrics from the event loop that processes events: a poll can stall or time out until a whole
-    batch is done. The committed end also errs late by up to one commit interval of the worker
+    Only a poll that returned a count with no progress moves the start. The worker serves /metrics
+    from the event loop that processes events, so a poll can stall or time out until a whole batch
+    is done. The committed end also errs late by up to one commit interval of the worker
     (Faust's default is 2.8 s).
     """
     deadline = time.monotonic() + timeout_s
@@ -68,7 +68,7 @@ def measure_throughput(
         try:
             processed: float | None = counter_total(fetch(worker.metrics_url), PROCESSED)
         except OSError:
-            processed = None  # a scrape that timed out behind a long batch tells nothing
+            processed = None  # a scrape that timed out behind a long batch carries no count
         now = time.perf_counter()
         if processed is not None and processed >= target:
             processed_at = now
