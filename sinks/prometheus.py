@@ -57,8 +57,10 @@ class ActivityCollector(Collector):
         self._clock = clock
         self._consumer_lag = consumer_lag
 
-    def describe(self) -> Iterable[Metric]:
-        return [
+    @staticmethod
+    def _families() -> dict[str, GaugeMetricFamily]:
+        """Return empty families of every gauge, keyed by name, for describe() and collect()."""
+        families = [
             GaugeMetricFamily("socialitica_active_users", "Users with activity in the window.", labels=["window"]),
             GaugeMetricFamily(
                 "socialitica_login_active_users", "Users with a successful login in the window.", labels=["window"]
@@ -74,46 +76,39 @@ class ActivityCollector(Collector):
                 labels=["topic"],
             ),
         ]
+        return {family.name: family for family in families}
+
+    def describe(self) -> Iterable[Metric]:
+        return list(self._families().values())
 
     def collect(self) -> Iterable[Metric]:
         try:
-            return list(self._collect())
+            return self._collect()
         except Exception:  # a scrape must never fail because of one collector
             logger.exception("collecting activity gauges failed; the scrape goes on without them")
             return []
 
-    def _collect(self) -> Iterable[Metric]:
+    def _collect(self) -> list[Metric]:
         reading = self._clock()
-        active = GaugeMetricFamily("socialitica_active_users", "Users with activity in the window.", labels=["window"])
-        login_active = GaugeMetricFamily(
-            "socialitica_login_active_users", "Users with a successful login in the window.", labels=["window"]
-        )
+        families = self._families()
+
         if reading.today is not None:
             for days in WINDOWS_DAYS:
-                active.add_metric([window_label(days)], self._index.active_users(reading.today, days))
-                login_active.add_metric(
-                    [window_label(days)], self._index.active_users(reading.today, days, logins_only=True)
+                label = [window_label(days)]
+                families["socialitica_active_users"].add_metric(label, self._index.active_users(reading.today, days))
+                families["socialitica_login_active_users"].add_metric(
+                    label, self._index.active_users(reading.today, days, logins_only=True)
                 )
-        yield active
-        yield login_active
-        yield GaugeMetricFamily(
-            "socialitica_known_users", "Users with at least one accepted event.", value=self._index.known_users()
-        )
-        yield GaugeMetricFamily(
-            "socialitica_owned_partitions", "Partitions this worker actively owns.", value=len(self._index.partitions)
-        )
-        newest = GaugeMetricFamily(
-            "socialitica_newest_event_timestamp_seconds", "Event time of the newest accepted event."
-        )
+
+        families["socialitica_known_users"].add_metric([], self._index.known_users())
+        families["socialitica_owned_partitions"].add_metric([], len(self._index.partitions))
         if reading.newest_event_timestamp is not None:
-            newest.add_metric([], reading.newest_event_timestamp)
-        yield newest
-        lag = GaugeMetricFamily(
-            "socialitica_consumer_lag_messages", "Messages behind the end of the owned partitions.", labels=["topic"]
-        )
+            families["socialitica_newest_event_timestamp_seconds"].add_metric([], reading.newest_event_timestamp)
+
         for topic, messages in sorted(self._consumer_lag().items()):
-            lag.add_metric([topic], messages)
-        yield lag
+            families["socialitica_consumer_lag_messages"].add_metric([topic], messages)
+        return list(families.values())
+
 
 class PipelineMetrics:
     """Counters and histograms the agents and the warehouse sink update as they work."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import signal
@@ -14,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.bench.errors import BenchError, BenchTimeout
+from pipeline.broker.process import parent_death_signal
 from pipeline.bench.scrape import Samples, fetch
 from pipeline.settings import ENV_PREFIX, Settings
 
@@ -21,23 +21,12 @@ logger = logging.getLogger(__name__)
 
 READY_POLL_INTERVAL_S = 0.25
 STOP_TIMEOUT_S = 120.0
-_PR_SET_PDEATHSIG = 1
 
 
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def _die_with_parent() -> None:
-    """Ask Linux to SIGKILL the child when the benchmark dies, so no worker outlives a killed run.
-
-    Runs in the child between fork and exec. It only calls prctl and getppid, which take no locks.
-    """
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) != 0 or os.getppid() == 1:
-        os._exit(126)
 
 
 def worker_environment(settings: Settings, bootstrap: str) -> dict[str, str]:
@@ -80,7 +69,7 @@ class WorkerProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,  # noqa: PLW1509
+                preexec_fn=parent_death_signal(signal.SIGKILL),  # noqa: PLW1509
             )
         logger.info("worker pid %d started, metrics on port %d, log %s", process.pid, port, log_path)
         return cls(process, f"http://127.0.0.1:{port}/metrics", log_path, started_at)

@@ -32,7 +32,7 @@ def spawn(command: Sequence[str], log_path: Path, die_with_parent: bool) -> subp
     order. With ``die_with_parent`` on Linux, the kernel sends SIGKILL to the broker when the
     thread that spawned it ends, even when the parent was itself killed with SIGKILL.
     """
-    preexec = _parent_death_signal(signal.SIGKILL) if die_with_parent else None
+    preexec = parent_death_signal(signal.SIGKILL) if die_with_parent else None
     with log_path.open("ab") as log:
         # preexec_fn is the only hook that runs in the child before exec. It is unsafe with threads
         # when it needs a lock another thread held at fork; this hook only calls prctl and getppid.
@@ -147,7 +147,11 @@ def _signal(pid: int, signum: signal.Signals) -> bool:
     return True
 
 
-def _parent_death_signal(signum: signal.Signals) -> Callable[[], None] | None:
+def parent_death_signal(signum: signal.Signals) -> Callable[[], None] | None:
+    """Return a ``preexec_fn`` that makes Linux send ``signum`` to the child when this process dies.
+
+    Returns None off Linux, where the call does not exist.
+    """
     if not sys.platform.startswith("linux"):
         return None
     libc = ctypes.CDLL(None, use_errno=True)

@@ -13,19 +13,25 @@ from pipeline.settings import Settings
 logger = logging.getLogger(__name__)
 
 
-def running_broker(settings: Settings) -> str:
-    """Return the configured broker, or the address of the local broker running in the data dir."""
+def reachable_broker(settings: Settings) -> str | None:
+    """Return the configured broker, or the local broker running in the data dir, or None."""
     if settings.broker:
         return settings.broker
     from pipeline.broker import find_running
 
     info = find_running(settings.data_dir)
-    if info is None:
+    return info.bootstrap if info is not None else None
+
+
+def running_broker(settings: Settings) -> str:
+    """Return the broker ``reachable_broker`` finds, or raise a usage error naming the fix."""
+    bootstrap = reachable_broker(settings)
+    if bootstrap is None:
         raise click.UsageError(
             f"no broker configured and no local broker running in {settings.data_dir}: start one with "
             f"`socialitica run --data-dir {settings.data_dir}`, or set --broker / SOCIALITICA_BROKER"
         )
-    return info.bootstrap
+    return bootstrap
 
 
 @contextmanager

@@ -13,6 +13,7 @@ import click
 import duckdb
 import orjson
 
+from pipeline.cli.connect import reachable_broker
 from pipeline.cli.options import common_options, load_settings
 from pipeline.directory.absences import read_absences
 from pipeline.directory.errors import DirectoryError
@@ -209,22 +210,12 @@ def directory_load(
     _publish_directory(settings)
 
 
-def _reachable_broker(settings: Settings) -> str | None:
-    """Return the configured broker or the data dir's running local broker, if any."""
-    from pipeline.broker import find_running
-
-    if settings.broker:
-        return settings.broker
-    running = find_running(settings.data_dir)
-    return running.bootstrap if running else None
-
-
 def _publish_directory(settings: Settings) -> None:
     """Send the current profiles to the directory topic when a broker is reachable."""
     from pipeline.directory.publish import current_profiles, publish_profiles
     from pipeline.topics import ensure_topics
 
-    bootstrap = _reachable_broker(settings)
+    bootstrap = reachable_broker(settings)
     if bootstrap is None:
         click.echo(
             f"not published to {settings.directory_topic}: no broker configured and none running in "
@@ -312,7 +303,7 @@ def absences_load(
     except DirectoryError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{len(found)} absence(s) read, {total} stored in total")
-    bootstrap = _reachable_broker(settings)
+    bootstrap = reachable_broker(settings)
     if bootstrap is None:
         click.echo(f"not published to {settings.absences_topic}: no broker configured and none running in {settings.data_dir}")
         return

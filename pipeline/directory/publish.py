@@ -41,29 +41,26 @@ def current_profiles(history_path: Path) -> list[dict[str, object]]:
 
 def publish_absences(settings: Settings, broker: str, absences: Sequence[Absence]) -> int:
     """Send each absence keyed by user id to the absences topic (kept, not compacted)."""
-    producer = KafkaProducer(**kafka_python_config(settings, broker), acks="all", client_id="socialitica-absences")
-    try:
-        for absence in absences:
-            value = orjson.dumps(
-                {"user_id": absence.user_id, "start": absence.start, "end": absence.end, "reason": absence.reason}
-            )
-            producer.send(settings.absences_topic, key=absence.user_id.encode(), value=value)
-        producer.flush()
-    finally:
-        producer.close()
-    logger.info("published %d absences to %s", len(absences), settings.absences_topic)
-    return len(absences)
+    records = [
+        {"user_id": absence.user_id, "start": absence.start, "end": absence.end, "reason": absence.reason}
+        for absence in absences
+    ]
+    return _publish_by_user(settings, broker, settings.absences_topic, records)
 
 
 def publish_profiles(settings: Settings, broker: str, profiles: list[dict[str, object]]) -> int:
     """Send the profiles keyed by user id; the topic's compaction keeps the newest per user."""
-    producer = KafkaProducer(**kafka_python_config(settings, broker), acks="all", client_id="socialitica-directory")
+    return _publish_by_user(settings, broker, settings.directory_topic, profiles)
+
+
+def _publish_by_user(settings: Settings, broker: str, topic: str, records: Sequence[dict[str, object]]) -> int:
+    producer = KafkaProducer(**kafka_python_config(settings, broker), acks="all", client_id="socialitica-hr")
     try:
-        for profile in profiles:
-            value = orjson.dumps(profile, default=str)
-            producer.send(settings.directory_topic, key=str(profile["user_id"]).encode(), value=value)
+        for record in records:
+            value = orjson.dumps(record, default=str)
+            producer.send(topic, key=str(record["user_id"]).encode(), value=value)
         producer.flush()
     finally:
         producer.close()
-    logger.info("published %d profiles to %s", len(profiles), settings.directory_topic)
-    return len(profiles)
+    logger.info("published %d records to %s", len(records), topic)
+    return len(records)
