@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections import Counter
@@ -12,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from agents.state import UserState, apply_event, is_applied, prune_days
+from agents.state import UserState, apply_event, is_applied, prune_days, summarize
 from agents.windows import ActivityIndex
 from pipeline.events import EventDecoder, InteractionEvent, LoginEvent, Rejection, RejectReason
 from pipeline.packing import MAX_PACKED_EVENTS, POSITION_BITS, event_position, is_packed, partition_for
@@ -53,13 +54,12 @@ class DayCalendar:
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """The parts of a Kafka message the processor reads; ``context`` is the caller's event object."""
+    """The parts of a Kafka message the processor reads."""
 
     key: bytes | None
     value: bytes | None
     partition: int
     offset: int
-    context: object = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,21 +79,43 @@ class MessageOutcome:
     rejected: list[RejectedEvent]
 
 
+TableRead = Callable[[int, bytes], bytes | None]
+"""Return the stored state of a user key in a partition of the user table, or None."""
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """Outcomes of a batch, one per message in order, and the serialised states to store per partition."""
+
+    outcomes: list[MessageOutcome]
+    writes: dict[int, list[tuple[bytes, bytes]]]
+
+
 @dataclass(slots=True)
-class _Touched:
+class _Cached:
+    """A parsed user state kept between batches, with the days the activity index counts it under.
+
+    The table holds, or is about to hold, every state the cache has seen, so a cached entry can
+    be dropped at any time between batches. ``handed_over`` marks a state that a warehouse flush is
+    reading in another thread: the next event changes a copy instead.
+    """
+
     state: UserState
-    is_new: bool
-    old_activity_day: int | None
-    old_login_day: int | None
+    indexed: bool
+    activity_day: int | None
+    login_day: int | None
     changed: bool = False
+    handed_over: bool = False
 
 
 class ActivityProcessor:
     """Validate events, fold them into the user table, and keep the window index and flush set.
 
-    ``table`` is any mutable mapping from the user id's UTF-8 bytes to a serialised ``UserState``.
-    In the worker it is the Faust table, which must be used from inside the stream iteration.
-    Each user changed by a message is written to the table once, after all its events.
+    The user table maps the user id's UTF-8 bytes to a serialised ``UserState``; the processor
+    reads it through a callable and returns the writes, so it needs neither Faust nor Kafka.
+    Each user changed by a batch is written once, after all its events. Up to ``cache_users``
+    parsed states per partition stay in memory, so the table is read only for users not seen
+    recently; this processor must be the only writer of its partitions' keys.
     """
 
     def __init__(
@@ -106,6 +128,7 @@ class ActivityProcessor:
         replay_clock: bool,
         partitions: int,
         now: Callable[[], float] = time.time,
+        cache_users: int = 100_000,
     ) -> None:
         self._decoder = decoder
         self._calendar = calendar
@@ -115,6 +138,8 @@ class ActivityProcessor:
         self._replay_clock = replay_clock
         self._partitions = partitions
         self._now = now
+        self._cache_users = cache_users
+        self._cache: dict[int, dict[str, _Cached]] = {}
         self._dirty: dict[int, dict[str, UserState]] = {}
         self._processed: dict[int, list[int]] = {}
         self._flushed: dict[int, tuple[int, int]] = {}
@@ -131,43 +156,47 @@ class ActivityProcessor:
         offset: int,
         table: MutableMapping[bytes, bytes],
     ) -> MessageOutcome:
-        """Apply one Kafka message, single or packed; the caller sends ``rejected`` to the dead-letter topic."""
-        return self.process_batch(topic_index, [Message(key, value, partition, offset)], table)[0]
+        """Apply one Kafka message to a dict-like table at once; for tests and tools."""
+        result = self.process_batch(
+            topic_index, [Message(key, value, partition, offset)], lambda _, user_key: table.get(user_key)
+        )
+        for writes in result.writes.values():
+            table.update(writes)
+        return result.outcomes[0]
 
-    def process_batch(
-        self,
-        topic_index: int,
-        messages: Sequence[Message],
-        table: MutableMapping[bytes, bytes],
-        enter_partition: Callable[[Message], None] = lambda message: None,
-    ) -> list[MessageOutcome]:
-        """Apply a batch of messages from one topic; return one outcome per message, in order.
+    def process_batch(self, topic_index: int, messages: Sequence[Message], read: TableRead) -> BatchResult:
+        """Apply a batch of messages from one topic; return one outcome per message, and the table writes.
 
-        Messages are handled partition by partition, in offset order within each. Before a
-        partition's messages, ``enter_partition`` receives its first message: the Faust store
-        reads and writes the partition of the current event, so the worker makes that message
-        current. Each user a partition's messages change is written to the table once, at the
-        end of that partition. The method never awaits, so no other agent can interleave.
+        Messages are handled partition by partition, in offset order within each. ``read`` returns
+        a user's stored state from the table; it is called only for users not in the cache. Each
+        user the batch changes appears once in ``writes``, which the caller must make durable in
+        the table before it acknowledges the messages. The method never awaits, so the cache,
+        the index and the flush set always hold whole batches.
         """
         by_partition: dict[int, list[int]] = {}
         for position, message in enumerate(messages):
             by_partition.setdefault(message.partition, []).append(position)
 
         outcomes: list[MessageOutcome | None] = [None] * len(messages)
+        writes: dict[int, list[tuple[bytes, bytes]]] = {}
         for partition, positions in by_partition.items():
-            enter_partition(messages[positions[0]])
-            touched: dict[str, _Touched] = {}
+            cache = self._cache.setdefault(partition, {})
+            touched: dict[str, _Cached] = {}
             for position in positions:
-                outcomes[position] = self._process_message(topic_index, messages[position], table, touched)
-            self._store(partition, touched, table)
-        return [outcome for outcome in outcomes if outcome is not None]
+                outcomes[position] = self._process_message(topic_index, messages[position], read, cache, touched)
+            changed = self._store(partition, touched)
+            if changed:
+                writes[partition] = changed
+            self._trim_cache(cache)
+        return BatchResult([outcome for outcome in outcomes if outcome is not None], writes)
 
     def _process_message(
         self,
         topic_index: int,
         message: Message,
-        table: MutableMapping[bytes, bytes],
-        touched: dict[str, _Touched],
+        read: TableRead,
+        cache: dict[str, _Cached],
+        touched: dict[str, _Cached],
     ) -> MessageOutcome:
         partition, offset = message.partition, message.offset
         events, rejected = self._decode(topic_index, message.key, message.value or b"", partition)
@@ -178,14 +207,14 @@ class ActivityProcessor:
         interaction_labels: Counter[tuple[str, str]] = Counter()
         now = self._now()
         calendar = self._calendar
-        lag = self._metrics.event_lag
+        lags: list[float] = []
         if events:
             self._note_processed(partition, topic_index, event_position(offset, events[-1][0]))
         for index, event in events:
             position = event_position(offset, index)
             entry = touched.get(event.user_id)
             if entry is None:
-                entry = touched[event.user_id] = self._load(table, event.user_id)
+                entry = touched[event.user_id] = self._load(read, partition, cache, event.user_id)
             if is_applied(entry.state, topic_index, position):
                 duplicates += 1
                 continue
@@ -195,10 +224,11 @@ class ActivityProcessor:
                 login_outcomes[event.outcome] += 1
             else:
                 interaction_labels[(event.kind, self._metrics.app_label(event.app))] += 1
-            lag.observe(max(0.0, now - event.timestamp))
+            lags.append(max(0.0, now - event.timestamp))
             if self.newest_event_timestamp is None or event.timestamp > self.newest_event_timestamp:
                 self.newest_event_timestamp = event.timestamp
 
+        self._metrics.event_lag.observe_many(lags)
         self._count(topic_index, rejected, duplicates, login_outcomes, interaction_labels)
         return MessageOutcome(len(events) - duplicates, duplicates, rejected)
 
@@ -242,34 +272,55 @@ class ActivityProcessor:
                 events.append((index, event))
         return events, rejected
 
-    def _load(self, table: MutableMapping[bytes, bytes], user_id: str) -> _Touched:
-        stored = table.get(user_id.encode())
+    def _load(self, read: TableRead, partition: int, cache: dict[str, _Cached], user_id: str) -> _Cached:
+        entry = cache.get(user_id)
+        if entry is not None:
+            if entry.handed_over:
+                entry.state = entry.state.copy()
+                entry.handed_over = False
+            return entry
+        stored = read(partition, user_id.encode())
         if stored is None:
             # apply_event lowers first_seen to the first event's time.
-            return _Touched(UserState(first_seen=float("inf")), True, None, None)
-        state = UserState.from_bytes(stored)
-        calendar = self._calendar
-        return _Touched(state, False, calendar.optional_day(state.last_activity), calendar.optional_day(state.last_login))
+            entry = _Cached(UserState(first_seen=float("inf")), False, None, None)
+        else:
+            state = UserState.from_bytes(stored)
+            calendar = self._calendar
+            entry = _Cached(
+                state, True, calendar.optional_day(state.last_activity), calendar.optional_day(state.last_login)
+            )
+        if self._cache_users:
+            cache[user_id] = entry
+        return entry
 
-    def _store(self, partition: int, touched: dict[str, _Touched], table: MutableMapping[bytes, bytes]) -> None:
+    def _store(self, partition: int, touched: dict[str, _Cached]) -> list[tuple[bytes, bytes]]:
         calendar = self._calendar
+        writes: list[tuple[bytes, bytes]] = []
         dirty = self._dirty.setdefault(partition, {})
         flushed = self._flushed.get(partition, (-1, -1))
         for user_id, entry in touched.items():
             if not entry.changed:
-                continue  # every event of this user in the message was a redelivery
+                continue  # every event of this user in the batch was a redelivery
+            entry.changed = False
             state = entry.state
             prune_days(state, max(state.days), flushed)
-            table[user_id.encode()] = state.to_bytes()
+            writes.append((user_id.encode(), state.to_bytes()))
+            activity_day = calendar.optional_day(state.last_activity)
+            login_day = calendar.optional_day(state.last_login)
             self._index.record(
-                partition,
-                entry.is_new,
-                entry.old_activity_day,
-                calendar.optional_day(state.last_activity),
-                entry.old_login_day,
-                calendar.optional_day(state.last_login),
+                partition, not entry.indexed, entry.activity_day, activity_day, entry.login_day, login_day
             )
+            entry.indexed, entry.activity_day, entry.login_day = True, activity_day, login_day
             dirty[user_id] = state
+        return writes
+
+    def _trim_cache(self, cache: dict[str, _Cached]) -> None:
+        """Drop the oldest-loaded tenth once a partition's cache is full; the table has them all."""
+        if len(cache) <= self._cache_users:
+            return
+        excess = len(cache) - self._cache_users + self._cache_users // 10
+        for user_id in list(itertools.islice(cache, excess)):
+            del cache[user_id]
 
     def _note_processed(self, partition: int, topic_index: int, position: int) -> None:
         positions = self._processed.get(partition)
@@ -331,12 +382,13 @@ class ActivityProcessor:
         )
         self._flushed[partition] = flushed
         self._index.reset_partition(partition)
+        self._cache[partition] = {}
         dirty = self._dirty.setdefault(partition, {})
         processed = self._processed.setdefault(partition, [-1, -1])
         calendar = self._calendar
         users = 0
         for key, value in stored:
-            state = UserState.from_bytes(value)
+            state = summarize(value)
             users += 1
             self._index.record(
                 partition,
@@ -349,7 +401,7 @@ class ActivityProcessor:
             for topic_index in (LOGINS, INTERACTIONS):
                 processed[topic_index] = max(processed[topic_index], state.positions[topic_index])
             if state.positions[LOGINS] > flushed[LOGINS] or state.positions[INTERACTIONS] > flushed[INTERACTIONS]:
-                dirty[key.decode()] = state
+                dirty[key.decode()] = UserState.from_bytes(value)
             # Failed logins count for the replay clock as they do while running.
             newest = max((t for t in (state.last_activity, state.last_failed_login) if t is not None), default=None)
             if newest is not None and (self.newest_event_timestamp is None or newest > self.newest_event_timestamp):
@@ -359,6 +411,7 @@ class ActivityProcessor:
     def revoke_partition(self, partition: int) -> None:
         """Stop exporting a partition at once; its unflushed users are the new owner's to flush."""
         self._index.drop_partition(partition)
+        self._cache.pop(partition, None)
         self._dirty.pop(partition, None)
         self._processed.pop(partition, None)
         self._flushed.pop(partition, None)
@@ -374,6 +427,7 @@ class ActivityProcessor:
             if not users:
                 continue
             self._dirty[partition] = {}
+            self._hand_over(partition, users)
             positions = self._processed.get(partition, [-1, -1])
             batches.append(
                 FlushBatch(
@@ -387,7 +441,24 @@ class ActivityProcessor:
             )
         return batches
 
+    def _hand_over(self, partition: int, users: dict[str, UserState]) -> None:
+        """Mark cached states that a flush will read, so the next event for them changes a copy."""
+        cache = self._cache.get(partition, {})
+        for user_id, state in users.items():
+            entry = cache.get(user_id)
+            if entry is not None and entry.state is state:
+                entry.handed_over = True
+
+    def _release(self, batch: FlushBatch) -> None:
+        """Let events change these states in place again: the flush no longer reads them."""
+        cache = self._cache.get(batch.partition, {})
+        for user_id, state in batch.users.items():
+            entry = cache.get(user_id)
+            if entry is not None and entry.state is state:
+                entry.handed_over = False
+
     def flush_succeeded(self, batch: FlushBatch) -> None:
+        self._release(batch)
         if batch.partition in self._index.partitions:
             self._flushed[batch.partition] = (
                 batch.positions[self._topic_names[LOGINS]],
@@ -396,6 +467,7 @@ class ActivityProcessor:
 
     def flush_failed(self, batch: FlushBatch) -> None:
         """Put a failed batch's users back, keeping any newer state that arrived meanwhile."""
+        self._release(batch)
         if batch.partition not in self._index.partitions:
             return
         dirty = self._dirty.setdefault(batch.partition, {})

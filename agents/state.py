@@ -45,6 +45,19 @@ class UserState:
     positions: list[int] = field(default_factory=lambda: [-1, -1])
     days: dict[int, DayCounts] = field(default_factory=dict)
 
+    def copy(self) -> UserState:
+        """Return an independent copy, so a flush can read this one while events change the copy."""
+        return UserState(
+            self.first_seen,
+            self.last_login,
+            self.last_failed_login,
+            self.last_activity,
+            self.last_interaction,
+            dict(self.last_by_kind),
+            list(self.positions),
+            {day: DayCounts(c.segment, c.topic_index, c.offset, dict(c.counts)) for day, c in self.days.items()},
+        )
+
     def to_bytes(self) -> bytes:
         days = {str(day): [c.segment, c.topic_index, c.offset, c.counts] for day, c in self.days.items()}
         return orjson.dumps(
@@ -73,6 +86,22 @@ class UserState:
             positions,
             {int(day): DayCounts(s, t, o, c) for day, (s, t, o, c) in days.items()},
         )
+
+
+@dataclass(frozen=True, slots=True)
+class StateSummary:
+    """The fields of a stored state that rebuilding a partition's index needs."""
+
+    last_login: float | None
+    last_failed_login: float | None
+    last_activity: float | None
+    positions: list[int]
+
+
+def summarize(raw: bytes) -> StateSummary:
+    """Read the index fields of a serialised ``UserState`` without building its day entries."""
+    _, login, failed, activity, _, _, positions, _ = orjson.loads(raw)
+    return StateSummary(login, failed, activity, positions)
 
 
 def _later(current: float | None, candidate: float) -> float:

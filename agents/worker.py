@@ -5,21 +5,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
-from faust.streams import _current_event
 from faust.types import TP, EventT
 from prometheus_client import CollectorRegistry
 
 from agents.raw import define_raw_agents
 from agents.processor import INTERACTIONS, LOGINS, ActivityProcessor, DayCalendar, Message
+from agents.restore import restore_changelog
+from agents.table_writer import TableWriter
 from agents.windows import ActivityIndex
 from pipeline.events import EventDecoder, Rejection
-from pipeline.kafka import faust_broker_url, faust_credentials
+from pipeline.kafka import aiokafka_config, faust_broker_url, faust_credentials
 from pipeline.settings import Settings
 from sinks.group_gauges import GroupGaugeCollector, compute_group_gauges
 from sinks.prometheus import ActivityCollector, PipelineMetrics
@@ -30,21 +30,31 @@ logger = logging.getLogger(__name__)
 USERS_TABLE = "users"
 PROFILES_TABLE = "profiles"
 
+# A batch is processed in chunks of about this many bytes of message values (a few thousand
+# events), so the event loop serves /metrics, timers and the producer between chunks.
+CHUNK_BYTES = 512 * 1024
+# The largest Kafka record batch the producer builds; TableWriter packs a chunk's changelog
+# records into batches of this size. It stays under the broker's default message.max.bytes.
+PRODUCER_MAX_BATCH_BYTES = 512 * 1024
 
-def _make_current(message: Message) -> None:
-    """Make the message's event Faust's current event, so table reads and writes use its partition.
 
-    NOTE: this sets faust.streams' private context variable, as Stream does for each event it
-    yields, because faust-streaming 0.15 has no public way to pick the partition of a table access.
-    """
-    _current_event.set(weakref.ref(message.context))
+def _chunks(events: Sequence[EventT], max_bytes: int) -> Iterable[Sequence[EventT]]:
+    """Split a batch into runs of messages whose values add up to about ``max_bytes``."""
+    start, size = 0, 0
+    for position, event in enumerate(events):
+        size += len(event.message.value or b"")
+        if size >= max_bytes:
+            yield events[start : position + 1]
+            start, size = position + 1, 0
+    if start < len(events):
+        yield events[start:]
 
 
 class ActivityWorker:
     """One Faust app with its agents, table, metrics and warehouse sink.
 
     Guarantees: every accepted event is folded into the user table, which is written once per user
-    per batch and records the offsets applied. Redelivered events are therefore no-ops, so a
+    per chunk of a batch (see ``CHUNK_BYTES``) and records the offsets applied. Redelivered events are therefore no-ops, so a
     restart recovers the table without loss or double counting. The warehouse
     is flushed every ``flush_interval_seconds``, before a partition is revoked and at shutdown.
     After a hard kill, the next owner of a partition flushes the users changed since its last flush.
@@ -52,6 +62,7 @@ class ActivityWorker:
 
     def __init__(self, settings: Settings, broker: str, registry: CollectorRegistry | None = None) -> None:
         self.settings = settings
+        self.broker = broker
         self.registry = registry if registry is not None else CollectorRegistry()
         self.metrics = PipelineMetrics(self.registry)
         self.index = ActivityIndex()
@@ -64,6 +75,7 @@ class ActivityWorker:
             (settings.logins_topic, settings.interactions_topic),
             replay_clock=settings.clock == "replay",
             partitions=settings.topic_partitions,
+            cache_users=settings.state_cache_users,
         )
         self._flush_lock = asyncio.Lock()
         self.app = self._create_app(broker)
@@ -90,6 +102,7 @@ class ActivityWorker:
             value_serializer="raw",
             consumer_auto_offset_reset="earliest",
             table_standby_replicas=0,
+            producer_max_batch_size=PRODUCER_MAX_BATCH_BYTES,
             autodiscover=False,
         )
 
@@ -104,6 +117,7 @@ class ActivityWorker:
             value_type=bytes,
             partitions=settings.topic_partitions,
         )
+        self.users = TableWriter(app, self.table, in_memory=settings.store == "memory")
         self.table.on_recover(self._on_table_recovered)
         app.on_partitions_revoked.connect(self._on_partitions_revoked)
         app.on_before_shutdown.connect(self._on_before_shutdown)
@@ -184,14 +198,18 @@ class ActivityWorker:
         logger.debug("group gauges updated: %d series pairs", len(gauges))
 
     async def _handle(self, topic_index: int, events: Sequence[EventT]) -> None:
-        messages = [
-            Message(event.message.key, event.message.value, event.message.partition, event.message.offset, event)
-            for event in events
-        ]
-        outcomes = self.processor.process_batch(topic_index, messages, self.table, _make_current)
-        for event, outcome in zip(events, outcomes, strict=True):
-            for rejected in outcome.rejected:
-                await self._send_to_deadletter(event, rejected.rejection, rejected.raw)
+        for chunk in _chunks(events, CHUNK_BYTES):
+            messages = [
+                Message(event.message.key, event.message.value, event.message.partition, event.message.offset)
+                for event in chunk
+            ]
+            result = self.processor.process_batch(topic_index, messages, self.users.read)
+            for event, outcome in zip(chunk, result.outcomes, strict=True):
+                for rejected in outcome.rejected:
+                    await self._send_to_deadletter(event, rejected.rejection, rejected.raw)
+            for partition, writes in result.writes.items():
+                await self.users.write(partition, writes)
+            await asyncio.sleep(0)  # let /metrics and the timers run between chunks
 
     async def _send_to_deadletter(self, event: EventT, rejection: Rejection, raw: bytes) -> None:
         message = event.message
@@ -210,6 +228,18 @@ class ActivityWorker:
             message.offset,
             rejection.reason.value,
             rejection.detail,
+        )
+
+    def restore_local_state(self) -> None:
+        """Before the app starts, bring the local RocksDB store up to the end of the changelog in bulk."""
+        if self.settings.store != "rocksdb":
+            return  # the memory store starts empty and Faust's recovery fills it
+        restore_changelog(
+            self.table.data,
+            self.users.changelog_topic,
+            self.settings.topic_partitions,
+            aiokafka_config(self.settings, self.broker),
+            self.settings.restore_timeout_seconds,
         )
 
     # 3. Partition ownership: rebuild after recovery, drop at revocation.
@@ -268,6 +298,7 @@ class ActivityWorker:
             if batches:
                 # The table changes behind these rows must be durable in the changelog first, so
                 # the warehouse is never ahead of the state a restarted worker recovers.
+                await self.users.drain()
                 await self.app.producer.flush()
             for batch in batches:
                 started = time.monotonic()

@@ -56,3 +56,19 @@ def kafka_python_config(settings: Settings, broker: str) -> dict[str, Any]:
         if settings.broker_sasl_password:
             config["sasl_plain_password"] = settings.broker_sasl_password.get_secret_value()
     return config
+
+
+def aiokafka_config(settings: Settings, broker: str) -> dict[str, Any]:
+    """Return keyword arguments for aiokafka clients connecting to ``broker``."""
+    config: dict[str, Any] = {
+        "bootstrap_servers": bootstrap_servers(broker),
+        "security_protocol": settings.broker_security_protocol,
+    }
+    if settings.broker_security_protocol in ("SSL", "SASL_SSL"):
+        config["ssl_context"] = _ssl_context(settings)
+    if settings.broker_security_protocol.startswith("SASL"):
+        config["sasl_mechanism"] = settings.broker_sasl_mechanism or "PLAIN"
+        config["sasl_plain_username"] = settings.broker_sasl_username
+        if settings.broker_sasl_password:
+            config["sasl_plain_password"] = settings.broker_sasl_password.get_secret_value()
+    return config

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+import threading
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from agents.windows import WINDOWS_DAYS, ActivityIndex
 from pipeline.events import RejectReason
@@ -110,6 +113,50 @@ class ActivityCollector(Collector):
         return list(families.values())
 
 
+class BulkHistogram(Collector):
+    """A histogram that takes a message's observations in one call, under one lock.
+
+    ``prometheus_client.Histogram.observe`` takes a lock and walks the buckets per value, which at
+    tens of thousands of events per second costs more than folding the event in. The exposition
+    is the same as a ``Histogram`` without the ``_created`` sample.
+    """
+
+    def __init__(
+        self, name: str, documentation: str, buckets: Sequence[float], registry: CollectorRegistry
+    ) -> None:
+        self._name = name
+        self._documentation = documentation
+        self._bounds = sorted(float(bound) for bound in buckets)
+        self._counts = [0] * (len(self._bounds) + 1)
+        self._sum = 0.0
+        self._lock = threading.Lock()
+        registry.register(self)
+
+    def observe_many(self, values: Iterable[float]) -> None:
+        bounds, counts = self._bounds, self._counts
+        total = 0.0
+        with self._lock:
+            for value in values:
+                counts[bisect_left(bounds, value)] += 1
+                total += value
+            self._sum += total
+
+    def observe(self, value: float) -> None:
+        self.observe_many((value,))
+
+    def describe(self) -> Iterable[Metric]:
+        return [HistogramMetricFamily(self._name, self._documentation)]
+
+    def collect(self) -> Iterable[Metric]:
+        with self._lock:
+            counts, total = list(self._counts), self._sum
+        cumulative, buckets = 0, []
+        for bound, count in zip([*self._bounds, float("inf")], counts, strict=True):
+            cumulative += count
+            buckets.append((floatToGoString(bound), cumulative))
+        return [HistogramMetricFamily(self._name, self._documentation, buckets=buckets, sum_value=total)]
+
+
 class PipelineMetrics:
     """Counters and histograms the agents and the warehouse sink update as they work."""
 
@@ -133,11 +180,11 @@ class PipelineMetrics:
             ["topic"],
             registry=registry,
         )
-        self.event_lag = Histogram(
+        self.event_lag = BulkHistogram(
             "socialitica_event_lag_seconds",
             "Processing time minus event time of accepted events.",
-            buckets=LAG_BUCKETS_SECONDS,
-            registry=registry,
+            LAG_BUCKETS_SECONDS,
+            registry,
         )
         self.flush_duration = Histogram(
             "socialitica_flush_duration_seconds",

@@ -64,6 +64,7 @@ def _run_worker(settings: Settings, broker: str) -> None:
     prometheus_client.disable_created_metrics()  # *_created series only double the exposition
     worker = ActivityWorker(settings, broker)
     worker.warehouse.prepare()
+    worker.restore_local_state()
     click.echo(
         f"Worker starting: metrics at http://{settings.web_host}:{settings.web_port}/metrics, "
         f"warehouse at {worker.warehouse.database_path} (open it read-only with `duckdb -readonly`), "

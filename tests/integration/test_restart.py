@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import orjson
 import pytest
-from kafka import KafkaProducer
+import rocksdict
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from tests.integration.harness import Deployment, sample, wait_for
 
@@ -40,6 +42,26 @@ def send(broker: str, topic: str, events: list[dict]) -> None:
     producer.close()
 
 
+def persisted_changelog_offsets(deployment: Deployment) -> dict[int, int | None]:
+    """Read the changelog offset each partition's RocksDB database records for Faust's recovery."""
+    offsets: dict[int, int | None] = {}
+    for partition in range(deployment.partitions):
+        path = deployment.data_dir / "state" / "v1" / "tables" / f"users-{partition}.db"
+        database = rocksdict.Rdict(str(path), options=rocksdict.Options(raw_mode=True), access_type=rocksdict.AccessType.read_only())
+        value = database.get(b"__faust\x00offset__")
+        database.close()
+        offsets[partition] = None if value is None else int(value)
+    return offsets
+
+
+def changelog_last_offsets(deployment: Deployment) -> dict[int, int | None]:
+    consumer = KafkaConsumer(bootstrap_servers=deployment.broker)
+    topic = f"{deployment.name}-users-changelog"
+    ends = consumer.end_offsets([TopicPartition(topic, p) for p in range(deployment.partitions)])
+    consumer.close()
+    return {tp.partition: (end - 1 if end else None) for tp, end in ends.items()}
+
+
 def report_totals(deployment: Deployment) -> tuple[dict, int]:
     result = deployment.cli("report", "--as-of", AS_OF.isoformat(), "--format", "json")
     assert result.returncode == 0, result.stderr
@@ -61,6 +83,9 @@ def test_restart_keeps_state_and_counts(kafka_bootstrap: str, tmp_path: Path) ->
     send(kafka_bootstrap, topic, first)
     worker.wait_processed(len(first))
     assert worker.stop() == 0, worker.log_tail()
+    # The batched table writes record the changelog offset they reached, so a restart resumes
+    # Faust's recovery at the end of the changelog.
+    assert persisted_changelog_offsets(deployment) == changelog_last_offsets(deployment)
 
     worker = deployment.start_worker("--flush-interval", "1")
     known_first = len({event["user_id"] for event in first})
@@ -74,6 +99,8 @@ def test_restart_keeps_state_and_counts(kafka_bootstrap: str, tmp_path: Path) ->
     # 3. Restart from the changelog alone: the local table state is gone.
     shutil.rmtree(deployment.data_dir / "state")
     worker = deployment.start_worker("--flush-interval", "1")
+    restored = re.search(r"restored (\d+) changelog records", worker.log_path.read_text())
+    assert restored is not None and int(restored.group(1)) >= known_first, worker.log_tail()
     send(kafka_bootstrap, topic, third)
     everything = first + second + third
     wait_for(
