@@ -88,20 +88,13 @@ class UserState:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class StateSummary:
-    """The fields of a stored state that rebuilding a partition's index needs."""
+def index_fields(raw: bytes) -> tuple[float | None, float | None, float | None, list[int]]:
+    """Return last_login, last_failed_login, last_activity and positions of a serialised ``UserState``.
 
-    last_login: float | None
-    last_failed_login: float | None
-    last_activity: float | None
-    positions: list[int]
-
-
-def summarize(raw: bytes) -> StateSummary:
-    """Read the index fields of a serialised ``UserState`` without building its day entries."""
+    Rebuilding a partition's index reads only these, so it skips building the day entries.
+    """
     _, login, failed, activity, _, _, positions, _ = orjson.loads(raw)
-    return StateSummary(login, failed, activity, positions)
+    return login, failed, activity, positions
 
 
 def _later(current: float | None, candidate: float) -> float:
