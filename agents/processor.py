@@ -96,8 +96,8 @@ class BatchResult:
 class _Cached:
     """A parsed user state kept between batches, with the days the activity index counts it under.
 
-    The table holds, or is about to hold, every state the cache has seen, so a cached entry can
-    be dropped at any time between batches. ``handed_over`` marks a state that a warehouse flush is
+    Every state the cache has seen is in the table or in the caller's queue of writes, which
+    ``read`` consults first, so a cached entry can be dropped at any time between batches. ``handed_over`` marks a state that a warehouse flush is
     reading in another thread: the next event changes a copy instead.
     """
 

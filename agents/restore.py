@@ -6,6 +6,9 @@ million users. This reads the changelog partitions with a plain consumer, writes
 batch to the partition's store in one write, and records the offset reached, where Faust's own
 recovery then resumes. Partitions the worker is not assigned later are only read, not served;
 when a rebalance gives them to this worker, Faust replays the records after that offset.
+
+NOTE: the restore opens the database of every partition. On a worker that is assigned only
+some of them, the other databases stay open with their memtables and block cache.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Iterable, MutableMapping, Sequence
 from typing import Any, Protocol
 
 import faust
@@ -78,9 +78,11 @@ class _MemoryPartitions:
 class TableWriter:
     """Read users from, and write batches of users to, the partitions of one Faust table.
 
-    Writes to one partition run one at a time and in call order, so the changelog and the store
-    see a key's versions in the order they were made. ``write`` returns once the broker has
-    acknowledged the records, so the caller may then acknowledge the events behind them.
+    Writing takes two steps. ``stage`` queues a batch's serialised states at once, without
+    awaiting, so the queue contains every key's versions in the order they were made, whichever
+    agent made them. ``write_staged`` then sends each partition's queue, in order, and returns
+    once the broker has acknowledged it, so the caller may acknowledge the events behind it.
+    Until then ``read`` returns the newest staged version of a key, not the stored one.
     """
 
     def __init__(self, app: faust.App, table: faust.Table, in_memory: bool) -> None:
@@ -89,6 +91,8 @@ class TableWriter:
         self._in_memory = in_memory
         self._partitions: _Partitions | None = None
         self._locks: dict[int, asyncio.Lock] = {}
+        self._staged: dict[int, list[tuple[bytes, bytes]]] = {}
+        self._newest: dict[int, dict[bytes, bytes]] = {}
 
     @property
     def changelog_topic(self) -> str:
@@ -101,21 +105,38 @@ class TableWriter:
         return self._partitions
 
     def read(self, partition: int, key: bytes) -> bytes | None:
+        newest = self._newest.get(partition)
+        if newest is not None and key in newest:
+            return newest[key]
         return self._store().read(partition, key)
 
-    async def write(self, partition: int, items: Sequence[tuple[bytes, bytes]]) -> None:
-        if not items:
-            return
-        lock = self._locks.setdefault(partition, asyncio.Lock())
-        async with lock:
-            last_offset = await self._send(partition, items)
-            self._store().write(partition, items, last_offset)
+    def stage(self, partition: int, items: Sequence[tuple[bytes, bytes]]) -> None:
+        """Queue serialised states for ``write_staged``, after any queued earlier."""
+        self._staged.setdefault(partition, []).extend(items)
+        self._newest.setdefault(partition, {}).update(items)
+
+    async def write_staged(self, partitions: Iterable[int]) -> None:
+        """Make every state queued so far for ``partitions`` durable, in queue order."""
+        for partition in partitions:
+            lock = self._locks.setdefault(partition, asyncio.Lock())
+            async with lock:
+                items = self._staged.pop(partition, None)
+                if not items:
+                    continue  # another caller's write took this queue, and it is durable now
+                last_offset = await self._send(partition, items)
+                self._store().write(partition, items, last_offset)
+                self._forget(partition, items)
 
     async def drain(self) -> None:
-        """Wait until every write started before this call is durable."""
-        for lock in list(self._locks.values()):
-            async with lock:
-                pass
+        """Make every state queued so far durable."""
+        await self.write_staged(sorted(set(self._staged) | set(self._locks)))
+
+    def _forget(self, partition: int, written: Sequence[tuple[bytes, bytes]]) -> None:
+        """Drop staged versions that are now stored, keeping any newer one queued meanwhile."""
+        newest = self._newest.get(partition, {})
+        for key, value in written:
+            if newest.get(key) is value:
+                del newest[key]
 
     async def _send(self, partition: int, items: Sequence[tuple[bytes, bytes]]) -> int:
         """Send the records to the changelog partition; return the offset of the last one."""

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
+from typing import NoReturn
 
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
@@ -37,6 +39,8 @@ CHUNK_BYTES = 512 * 1024
 # rewritten on most batches, so the write-ahead logs behind large memtables held most of the
 # state's disk space while the worker ran (about 2 KB per user at 100,000 users).
 USERS_ROCKSDB_OPTIONS = {"write_buffer_size": 16 * 1024 * 1024, "max_write_buffer_number": 2}
+# Exit status of a worker that stopped because a batch failed (EX_SOFTWARE in sysexits.h).
+FAILED_BATCH_EXIT_CODE = 70
 # The largest Kafka record batch the producer builds; TableWriter packs a chunk's changelog
 # records into batches of this size. It stays under the broker's default message.max.bytes.
 PRODUCER_MAX_BATCH_BYTES = 512 * 1024
@@ -54,13 +58,37 @@ def _chunks(events: Sequence[EventT], max_bytes: int) -> Iterable[Sequence[Event
         yield events[start:]
 
 
+def _stop_without_acknowledging(topic_index: int, events: Sequence[EventT], exc: Exception) -> NoReturn:
+    """Exit the process at once, so no offset of an unprocessed event is committed.
+
+    Faust would log an agent's exception, acknowledge the whole batch and restart the agent,
+    losing the events whose table writes failed. After this exit, the next start resumes from
+    the last committed offset and skips the events the table has already applied.
+    """
+    first = events[0].message if events else None
+    logger.critical(
+        "processing a batch of %d messages of topic index %d (first %s[%s]@%s) failed; "
+        "exiting without acknowledging it, so a restart processes it again: %r",
+        len(events),
+        topic_index,
+        first.topic if first else None,
+        first.partition if first else None,
+        first.offset if first else None,
+        exc,
+        exc_info=exc,
+    )
+    logging.shutdown()
+    os._exit(FAILED_BATCH_EXIT_CODE)
+
+
 class ActivityWorker:
     """One Faust app with its agents, table, metrics and warehouse sink.
 
-    Guarantees: every accepted event is folded into the user table, which is written once per user
-    per chunk of a batch (see ``CHUNK_BYTES``) and records the offsets applied. Redelivered events are therefore no-ops, so a
-    restart recovers the table without loss or double counting. The warehouse
-    is flushed every ``flush_interval_seconds``, before a partition is revoked and at shutdown.
+    Guarantees: every accepted event is folded into the user table, which is written once per
+    user per chunk of a batch (see ``CHUNK_BYTES``) and records the offsets applied. Redelivered
+    events are therefore no-ops, so a restart recovers the table without loss or double counting.
+    The warehouse is flushed every ``flush_interval_seconds``, before a partition is revoked and
+    at shutdown.
     After a hard kill, the next owner of a partition flushes the users changed since its last flush.
     """
 
@@ -203,18 +231,27 @@ class ActivityWorker:
         logger.debug("group gauges updated: %d series pairs", len(gauges))
 
     async def _handle(self, topic_index: int, events: Sequence[EventT]) -> None:
-        for chunk in _chunks(events, CHUNK_BYTES):
-            messages = [
-                Message(event.message.key, event.message.value, event.message.partition, event.message.offset)
-                for event in chunk
-            ]
-            result = self.processor.process_batch(topic_index, messages, self.users.read)
-            for event, outcome in zip(chunk, result.outcomes, strict=True):
-                for rejected in outcome.rejected:
-                    await self._send_to_deadletter(event, rejected.rejection, rejected.raw)
-            for partition, writes in result.writes.items():
-                await self.users.write(partition, writes)
-            await asyncio.sleep(0)  # let /metrics and the timers run between chunks
+        try:
+            for chunk in _chunks(events, CHUNK_BYTES):
+                await self._handle_chunk(topic_index, chunk)
+        except Exception as exc:
+            _stop_without_acknowledging(topic_index, events, exc)
+
+    async def _handle_chunk(self, topic_index: int, chunk: Sequence[EventT]) -> None:
+        messages = [
+            Message(event.message.key, event.message.value, event.message.partition, event.message.offset)
+            for event in chunk
+        ]
+        result = self.processor.process_batch(topic_index, messages, self.users.read)
+        # Queue the writes before the first await, so the other agent's writes of the same users
+        # land before or after these, never in between.
+        for partition, writes in result.writes.items():
+            self.users.stage(partition, writes)
+        for event, outcome in zip(chunk, result.outcomes, strict=True):
+            for rejected in outcome.rejected:
+                await self._send_to_deadletter(event, rejected.rejection, rejected.raw)
+        await self.users.write_staged(result.writes)
+        await asyncio.sleep(0)  # let /metrics and the timers run between chunks
 
     async def _send_to_deadletter(self, event: EventT, rejection: Rejection, raw: bytes) -> None:
         message = event.message
