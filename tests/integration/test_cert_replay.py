@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import time
+import subprocess
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.integration.harness import SHARED_DATA, Deployment, sample
+from tests.integration.harness import SHARED_DATA, Deployment, sample, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -86,12 +86,20 @@ def test_cert_replay_matches_raw_files(cert_files: None, kafka_bootstrap: str, t
                 assert sample(metrics, "socialitica_active_users", window=label) == expected["active_users"][label]
         assert sample(metrics, "socialitica_known_users") == expected["known_users"]
 
-        # A report while the worker runs must not hit a DuckDB lock.
-        flushed_before = sample(metrics, "socialitica_last_flush_success_timestamp_seconds")
-        time.sleep(2.5)
-        assert sample(worker.metrics(), "socialitica_last_flush_success_timestamp_seconds") > flushed_before
-        live = deployment.cli("report", "--as-of", AS_OF.isoformat(), "--format", "json")
-        assert live.returncode == 0, live.stderr
+        # Reports while the worker runs and flushes must not hit a DuckDB lock. The worker
+        # flushes every second, so the warehouse reaches every user within a few reports.
+        def live_report() -> subprocess.CompletedProcess[str]:
+            result = deployment.cli("report", "--as-of", AS_OF.isoformat(), "--format", "json")
+            assert result.returncode == 0, result.stderr
+            return result
+
+        assert sample(metrics, "socialitica_last_flush_success_timestamp_seconds") > 0
+        wait_for(
+            lambda: json.loads(live_report().stdout)["known_users"] == expected["known_users"],
+            60,
+            "the warehouse to contain every user",
+        )
+        live = live_report()
     finally:
         assert worker.stop() == 0, worker.log_tail()
 
