@@ -97,8 +97,9 @@ class _Cached:
     """A parsed user state kept between batches, with the days the activity index counts it under.
 
     Every state the cache has seen is in the table or in the caller's queue of writes, which
-    ``read`` consults first, so a cached entry can be dropped at any time between batches. ``handed_over`` marks a state that a warehouse flush is
-    reading in another thread: the next event changes a copy instead.
+    ``read`` consults first, so a cached entry can be dropped at any time between batches.
+    ``handed_over`` marks a state that a warehouse flush is reading in another thread: the next
+    event changes a copy instead.
     """
 
     state: UserState
@@ -316,7 +317,7 @@ class ActivityProcessor:
         return writes
 
     def _trim_cache(self, cache: dict[str, _Cached]) -> None:
-        """Drop the oldest-loaded tenth once a partition's cache is full; the table has them all."""
+        """Drop the oldest-loaded tenth once a partition's cache is full; ``read`` still finds them."""
         if len(cache) <= self._cache_users:
             return
         excess = len(cache) - self._cache_users + self._cache_users // 10
