@@ -2,10 +2,10 @@
 
 Faust sends each table assignment to the changelog as its own record, with a future, callbacks
 and sensor calls per record. At one changed user per event that caps a worker at a few thousand
-events per second. ``TableWriter`` writes all the users a batch changed in one partition at once:
-the records go to the changelog partition as a few Kafka record batches, and once the broker has
-acknowledged them they go to the partition's local store in one write, with the changelog offset
-that Faust's recovery resumes from. The records are the ones Faust would have sent (raw key, raw
+events per second. ``TableWriter`` writes all the users a batch changed in one partition at once.
+The records go to the changelog partition as a few Kafka record batches. Once the broker has
+acknowledged them, they go to the partition's local store in one write, with the changelog
+offset that Faust's recovery resumes from. The records are the ones Faust would have sent (raw key, raw
 value, same topic and partition), so Faust's recovery, standbys and compaction work unchanged.
 
 NOTE: this uses the store's per-partition databases and the producer's aiokafka client, which
