@@ -113,7 +113,7 @@ class _Cached:
 class ActivityProcessor:
     """Validate events, fold them into the user table, and keep the window index and flush set.
 
-    The user table maps the user id's UTF-8 bytes to a serialised ``UserState``; the processor
+    The user table maps the user id's UTF-8 bytes to a serialised ``UserState``. The processor
     reads it through a callable and returns the writes, so it needs neither Faust nor Kafka.
     Each user changed by a batch is written once, after all its events. Up to ``cache_users``
     parsed states per partition stay in memory, so the table is read only for users not seen

@@ -4,8 +4,8 @@ Faust's recovery applies a changelog record at a time through its event machiner
 records per second on a small machine, so a worker without local state would need minutes per
 million users. This reads the changelog partitions with a plain consumer, writes each fetched
 batch to the partition's store in one write, and records the offset reached, where Faust's own
-recovery then resumes. Partitions the worker is not assigned later are only read, not served;
-when a rebalance gives them to this worker, Faust replays the records after that offset.
+recovery then resumes. Partitions that the worker is not assigned are restored but not served.
+When a rebalance later gives one to this worker, Faust replays only the records after that offset.
 
 NOTE: the restore opens the database of every partition. On a worker that is assigned only
 some of them, the other databases stay open with their memtables and block cache.

@@ -157,6 +157,8 @@ class TableWriter:
         try:
             results = await asyncio.gather(*(future for future, _ in pending))
         except Exception as exc:
-            raise TableWriteError(f"changelog {topic}[{partition}] did not take {len(items)} records: {exc}") from exc
+            raise TableWriteError(
+                f"sending {len(items)} records to changelog {topic}[{partition}] failed: {exc}; check the broker"
+            ) from exc
         last, (_, count) = results[-1], pending[-1]
         return int(last.offset) + count - 1

@@ -35,9 +35,9 @@ PROFILES_TABLE = "profiles"
 # A batch is processed in chunks of about this many bytes of message values (a few thousand
 # events), so the event loop serves /metrics, timers and the producer between chunks.
 CHUNK_BYTES = 512 * 1024
-# Memtables of 16 MiB, at most two per partition, instead of Faust's three of 64 MiB: a user is
-# rewritten on most batches, so the write-ahead logs behind large memtables held most of the
-# state's disk space while the worker ran (about 2 KB per user at 100,000 users).
+# Memtables of 16 MiB, at most two per partition, instead of Faust's three of 64 MiB. A user is
+# rewritten on most batches, so with large memtables the write-ahead logs took most of the
+# state's disk space while the worker ran (about 2 KB per user at 100,000 users in the benchmark).
 USERS_ROCKSDB_OPTIONS = {"write_buffer_size": 16 * 1024 * 1024, "max_write_buffer_number": 2}
 # Exit status of a worker that stopped because a batch failed (EX_SOFTWARE in sysexits.h).
 FAILED_BATCH_EXIT_CODE = 70

@@ -50,11 +50,20 @@ def kafka_python_config(settings: Settings, broker: str) -> dict[str, Any]:
     }
     if settings.broker_security_protocol in ("SSL", "SASL_SSL") and settings.broker_ca_file:
         config["ssl_cafile"] = str(settings.broker_ca_file)
-    if settings.broker_security_protocol.startswith("SASL"):
-        config["sasl_mechanism"] = settings.broker_sasl_mechanism or "PLAIN"
-        config["sasl_plain_username"] = settings.broker_sasl_username
-        if settings.broker_sasl_password:
-            config["sasl_plain_password"] = settings.broker_sasl_password.get_secret_value()
+    config.update(_sasl_config(settings))
+    return config
+
+
+def _sasl_config(settings: Settings) -> dict[str, Any]:
+    """Return the SASL keyword arguments that kafka-python and aiokafka share ({} without SASL)."""
+    if not settings.broker_security_protocol.startswith("SASL"):
+        return {}
+    config: dict[str, Any] = {
+        "sasl_mechanism": settings.broker_sasl_mechanism or "PLAIN",
+        "sasl_plain_username": settings.broker_sasl_username,
+    }
+    if settings.broker_sasl_password:
+        config["sasl_plain_password"] = settings.broker_sasl_password.get_secret_value()
     return config
 
 
@@ -66,9 +75,5 @@ def aiokafka_config(settings: Settings, broker: str) -> dict[str, Any]:
     }
     if settings.broker_security_protocol in ("SSL", "SASL_SSL"):
         config["ssl_context"] = _ssl_context(settings)
-    if settings.broker_security_protocol.startswith("SASL"):
-        config["sasl_mechanism"] = settings.broker_sasl_mechanism or "PLAIN"
-        config["sasl_plain_username"] = settings.broker_sasl_username
-        if settings.broker_sasl_password:
-            config["sasl_plain_password"] = settings.broker_sasl_password.get_secret_value()
+    config.update(_sasl_config(settings))
     return config

@@ -58,7 +58,7 @@ class Settings(BaseSettings):
         5000, ge=1, description="Kafka messages an agent takes at once; each user is written once per batch."
     )
     batch_max_seconds: float = Field(
-        0.25, gt=0, description="Longest wait to fill a batch, in seconds: a bound on added latency."
+        0.25, gt=0, description="Maximum wait to fill a batch, in seconds: a bound on added latency."
     )
     state_cache_users: int = Field(
         100_000,
@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     )
     local_broker_timeout_seconds: float = Field(180.0, gt=0)
     restore_timeout_seconds: float = Field(
-        1800.0, gt=0, description="Longest time the worker may spend restoring its table from the changelog at start."
+        1800.0, gt=0, description="Maximum time the worker may spend restoring its table from the changelog at start."
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     raw_formats: str = Field(

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 import orjson
+import pytest
 from prometheus_client import CollectorRegistry
 
 from agents.processor import LOGINS, ActivityProcessor, DayCalendar
@@ -54,24 +55,17 @@ def login(processor: ActivityProcessor, table: CountingTable, user: str, timesta
     processor.process(LOGINS, user.encode(), value, 0, offset, table)
 
 
-def test_cached_user_is_read_from_the_table_once() -> None:
-    processor, _ = make_processor(cache_users=10)
+@pytest.mark.parametrize(("cache_users", "expected_reads"), [(10, 1), (0, 3)])
+def test_table_reads_per_cache_size(cache_users: int, expected_reads: int) -> None:
+    processor, _ = make_processor(cache_users=cache_users)
     table, offset = CountingTable(), offsets()
     for _ in range(3):
         login(processor, table, "ana", NOW, next(offset))
-    assert table.reads == 1
+
+    assert table.reads == expected_reads
     state = UserState.from_bytes(table[b"ana"])
-    assert state.positions[LOGINS] == 2 << 12
+    assert state.positions[LOGINS] == 2 << 12  # the third message's event position (offset 2, index 0)
     assert sum(entry.counts["login_success"] for entry in state.days.values()) == 3
-
-
-def test_without_a_cache_every_batch_reads_the_table() -> None:
-    processor, _ = make_processor(cache_users=0)
-    table, offset = CountingTable(), offsets()
-    for _ in range(3):
-        login(processor, table, "ana", NOW, next(offset))
-    assert table.reads == 3
-    assert sum(entry.counts["login_success"] for entry in UserState.from_bytes(table[b"ana"]).days.values()) == 3
 
 
 def test_flushed_state_does_not_change_after_hand_over() -> None:
